@@ -1,0 +1,45 @@
+/*!
+Bounds on the number of linear (activation) regions of piecewise-linear networks, in exact
+big integers ([`BigUint`]).
+
+# Brief overview
+
+- [`analytic`]: architecture-only bounds (Zaslavsky, the trivial `2^N`, Serra,
+  Tjandraatmadja & Ramalingam 2018 Theorem 1 as a dynamic programme).
+
+Every bound counts activation regions (distinct patterns with non-empty interior), which is
+what the region search counts; see `../shared/reference/bounds-catalogue.md` for sources,
+conditions and reference values. This crate solves no LP and searches nothing.
+*/
+#![deny(missing_docs)]
+
+pub mod analytic;
+
+pub use num_bigint::BigUint;
+
+/// log2 of a big integer, accurate to about 1e-12 relative (0 maps to -inf).
+pub fn log2(value: &BigUint) -> f64 {
+    let bits = value.bits();
+    if bits == 0 {
+        return f64::NEG_INFINITY;
+    }
+    // Keep the top 64 bits: log2(v) = log2(top) + shift.
+    let shift = bits.saturating_sub(64);
+    let top: BigUint = value >> shift;
+    let top = top.iter_u64_digits().next().unwrap_or(0) as f64;
+    top.log2() + shift as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log2_of_big_values() {
+        assert_eq!(log2(&BigUint::from(1u32)), 0.0);
+        assert_eq!(log2(&BigUint::from(1024u32)), 10.0);
+        let big = BigUint::from(3u32) << 200u32;
+        assert!((log2(&big) - (200.0 + 3f64.log2())).abs() < 1e-12);
+        assert_eq!(log2(&BigUint::from(0u32)), f64::NEG_INFINITY);
+    }
+}

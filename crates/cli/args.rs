@@ -1,0 +1,117 @@
+//! Command-line arguments, as close to the flags as possible (validation happens in `common`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use mipbound_network::formats::Format;
+
+/// Count and bound the linear regions of piecewise-linear neural networks.
+#[derive(Debug, Parser)]
+#[command(name = "mipbound", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Count the linear regions exactly (depth-first search with an LP oracle).
+    Count(CountArgs),
+    /// Show a network's layers, widths, parameters and stable units over the domain.
+    Inspect(InspectArgs),
+    /// Write a seeded random (He-initialised) ReLU network.
+    Generate(GenerateArgs),
+    /// Convert a network between formats (onnx, dat, json).
+    Convert(ConvertArgs),
+}
+
+/// The network file and the domain.
+#[derive(Debug, Args)]
+pub struct NetArgs {
+    /// Network file: .onnx, .dat/.txt (weights.dat) or .json.
+    pub net: PathBuf,
+    /// Read the file in this format instead of guessing from the extension.
+    #[arg(long, value_name = "onnx|dat|json")]
+    pub format: Option<Format>,
+    /// Input domain: the box [LO, HI]^n0.
+    #[arg(
+        long = "box",
+        value_name = "LO,HI",
+        default_value = "0,1",
+        allow_hyphen_values = true
+    )]
+    pub domain: String,
+}
+
+/// `mipbound count`.
+#[derive(Debug, Args)]
+pub struct CountArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Stop after this many seconds and report "at least N".
+    #[arg(long, value_name = "SECONDS")]
+    pub time_limit: Option<f64>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Stream every region's pattern to FILE, one line each.
+    #[arg(long, value_name = "FILE")]
+    pub patterns: Option<PathBuf>,
+    /// Seed of HiGHS's random_seed (the search itself is deterministic).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Smallest accepted margin, relative to the longest side of the box.
+    #[arg(long, value_name = "X", default_value_t = 1e-7)]
+    pub margin_tolerance: f64,
+    /// Skip LP bound tightening (interval bounds only).
+    #[arg(long)]
+    pub no_tighten: bool,
+}
+
+/// `mipbound inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mipbound generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Layer widths n0,n1,...,nL[,out], e.g. 784,10,12,10.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub widths: Vec<usize>,
+    /// Seed of the ChaCha stream that draws the weights.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Standard deviation of the biases (weights are N(0, 2/fan_in)).
+    #[arg(long, default_value_t = 0.1)]
+    pub bias_std: f64,
+    /// Make every layer ReLU (by default the last layer is a linear output layer).
+    #[arg(long)]
+    pub no_output_layer: bool,
+    /// Output file (format from the extension).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `mipbound convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input network file.
+    pub net: PathBuf,
+    /// Read the input in this format instead of guessing from the extension.
+    #[arg(long, value_name = "onnx|dat|json")]
+    pub format: Option<Format>,
+    /// Output file (format from the extension unless --to is given).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Output format.
+    #[arg(long, value_name = "onnx|dat|json")]
+    pub to: Option<Format>,
+}

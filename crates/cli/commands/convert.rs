@@ -1,0 +1,14 @@
+//! `mipbound convert`: read a network in one format, write it in another.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::args::ConvertArgs;
+
+pub fn run(args: ConvertArgs) -> Result<ExitCode> {
+    let net = mipbound_network::formats::load(&args.net, args.format)?;
+    mipbound_network::formats::save(&net, &args.out, args.to)?;
+    println!("wrote {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
+}

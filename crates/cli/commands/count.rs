@@ -1,0 +1,212 @@
+//! `mipbound count`: the exact number of regions (or "at least N" when stopped early).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use mipbound_bounds::analytic::serra2018_theorem1;
+use mipbound_network::{Pattern, pattern_line};
+use mipbound_search::{CountRegions, Flow, Limits, RegionSearch, SearchSettings, SearchStatus};
+use serde::Serialize;
+
+use super::EXIT_INTERRUPTED;
+use crate::args::CountArgs;
+use crate::common::{interrupt_flag, load_network_and_domain};
+use crate::progress;
+use crate::report::{NetworkSummary, print_json, print_table, row};
+
+#[derive(Serialize)]
+struct CountReport {
+    command: &'static str,
+    version: &'static str,
+    network: NetworkSummary,
+    regions: u64,
+    complete: bool,
+    status: &'static str,
+    seconds: f64,
+    bound_seconds: f64,
+    search_seconds: f64,
+    lp_solves: u64,
+    lp_solves_per_region: f64,
+    bound_lp_solves: u64,
+    infeasible_lps: u64,
+    witness_reuses: u64,
+    nodes: u64,
+    rejected_witnesses: u64,
+    stable_units: Vec<StableUnits>,
+    /// Serra et al. 2018 Theorem 1 for the architecture (decimal: it can exceed 64 bits).
+    theorem1_upper_bound: String,
+    seed: u64,
+    margin_tolerance: f64,
+    patterns_file: Option<String>,
+}
+
+/// Stable units of one hidden layer over the domain.
+#[derive(Serialize)]
+pub struct StableUnits {
+    /// Stably active.
+    pub active: usize,
+    /// Stably inactive.
+    pub inactive: usize,
+    /// Neither.
+    pub unstable: usize,
+}
+
+/// Per-layer stable-unit counts from the search's bounds.
+pub fn stable_units(bounds: &mipbound_formulation::UnitBounds) -> Vec<StableUnits> {
+    bounds
+        .stability_counts()
+        .into_iter()
+        .map(|(active, inactive, unstable)| StableUnits {
+            active,
+            inactive,
+            unstable,
+        })
+        .collect()
+}
+
+/// One line per layer: `layer 1: 2 active, 0 inactive, 8 unstable`.
+pub fn describe_stable(units: &[StableUnits]) -> String {
+    units
+        .iter()
+        .enumerate()
+        .map(|(l, s)| {
+            format!(
+                "layer {}: {} active, {} inactive, {} unstable",
+                l + 1,
+                s.active,
+                s.inactive,
+                s.unstable
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub fn run(args: CountArgs) -> Result<ExitCode> {
+    let (net, domain) = load_network_and_domain(&args.net)?;
+    if !(args.margin_tolerance.is_finite() && args.margin_tolerance > 0.0) {
+        bail!("--margin-tolerance must be a positive number");
+    }
+    if let Some(t) = args.time_limit
+        && !(t.is_finite() && t >= 0.0)
+    {
+        bail!("--time-limit must be a non-negative number of seconds");
+    }
+    let settings = SearchSettings {
+        margin_tolerance: args.margin_tolerance,
+        tighten_bounds: !args.no_tighten,
+        seed: args.seed,
+    };
+    let limits = Limits::time_limit(args.time_limit).with_interrupt(interrupt_flag());
+    let search = RegionSearch::new(&net, &domain, settings)?;
+
+    // The output file is opened only once the input is known to be good.
+    let mut writer = match &args.patterns {
+        Some(path) => Some(BufWriter::new(
+            File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let widths = net.hidden_widths();
+    let bar = progress::counter("regions");
+    let mut write_error = None;
+    let mut hooks = CountRegions {
+        on_region: |pattern: &Pattern, _: &[f64]| {
+            bar.inc(1);
+            if let Some(w) = writer.as_mut()
+                && let Err(e) = writeln!(w, "{}", pattern_line(pattern, &widths))
+            {
+                write_error = Some(e);
+                return Flow::Stop;
+            }
+            Flow::Continue
+        },
+    };
+    let outcome = search.run(&mut hooks, &limits)?;
+    bar.finish_and_clear();
+    if let Some(path) = &args.patterns {
+        let flushed = writer.map_or(Ok(()), |mut w| w.flush());
+        if let Some(e) = write_error.take().or(flushed.err()) {
+            bail!("writing {}: {e}", path.display());
+        }
+    }
+
+    let stats = outcome.stats;
+    let report = CountReport {
+        command: "count",
+        version: env!("CARGO_PKG_VERSION"),
+        network: NetworkSummary::new(&args.net.net, &net, &domain),
+        regions: stats.regions,
+        complete: outcome.status.is_complete(),
+        status: outcome.status.name(),
+        seconds: search.bound_seconds() + outcome.seconds,
+        bound_seconds: search.bound_seconds(),
+        search_seconds: outcome.seconds,
+        lp_solves: stats.lp_solves,
+        lp_solves_per_region: stats.lp_solves as f64 / stats.regions.max(1) as f64,
+        bound_lp_solves: search.bounds().lp_solves(),
+        infeasible_lps: stats.infeasible_lps,
+        witness_reuses: stats.witness_reuses,
+        nodes: stats.nodes,
+        rejected_witnesses: stats.rejected_witnesses,
+        stable_units: stable_units(search.bounds()),
+        theorem1_upper_bound: serra2018_theorem1(net.input_dim(), &net.hidden_widths()).to_string(),
+        seed: args.seed,
+        margin_tolerance: args.margin_tolerance,
+        patterns_file: args.patterns.as_ref().map(|p| p.display().to_string()),
+    };
+    if args.json {
+        print_json(&report);
+    } else {
+        print_text(&report);
+    }
+    Ok(match outcome.status {
+        SearchStatus::Interrupted => ExitCode::from(EXIT_INTERRUPTED),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+fn print_text(r: &CountReport) {
+    let mut rows = r.network.rows();
+    rows.push(row("stable units", describe_stable(&r.stable_units)));
+    rows.push(row(
+        "regions",
+        if r.complete {
+            format!("{} (complete)", r.regions)
+        } else {
+            format!("at least {} ({})", r.regions, r.status)
+        },
+    ));
+    rows.push(row(
+        "upper bound",
+        format!("{} (Serra et al. 2018, Theorem 1)", r.theorem1_upper_bound),
+    ));
+    rows.push(row(
+        "seconds",
+        format!(
+            "{:.3} (bounds {:.3}, search {:.3})",
+            r.seconds, r.bound_seconds, r.search_seconds
+        ),
+    ));
+    rows.push(row(
+        "lp solves",
+        format!(
+            "{} ({:.3} per region; {} infeasible; {} more for bound tightening)",
+            r.lp_solves, r.lp_solves_per_region, r.infeasible_lps, r.bound_lp_solves
+        ),
+    ));
+    rows.push(row(
+        "witnesses",
+        format!(
+            "{} children certified without an LP; {} rejected by the forward-pass check",
+            r.witness_reuses, r.rejected_witnesses
+        ),
+    ));
+    if let Some(p) = &r.patterns_file {
+        rows.push(row("patterns", p));
+    }
+    rows.push(row("seed", r.seed));
+    print_table(&rows);
+}

@@ -1,0 +1,25 @@
+//! One module per command; `run` dispatches.
+
+mod convert;
+mod count;
+mod generate;
+mod inspect;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::args::{Cli, Command};
+
+/// Exit code of a run stopped by Ctrl-C (its partial result is printed first).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Runs the command and returns the process exit code.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Count(args) => count::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Generate(args) => generate::run(args),
+        Command::Convert(args) => convert::run(args),
+    }
+}

@@ -1,0 +1,172 @@
+//! The input domain X: an axis-aligned box.
+
+/// Why a box is not a valid domain.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DomainError {
+    /// Lower and upper bound lists differ in length, or do not match the input dimension.
+    #[error("the box has {found} dimensions but the network has {expected} inputs")]
+    Dimension {
+        /// Input dimension of the network.
+        expected: usize,
+        /// Dimension of the box.
+        found: usize,
+    },
+    /// A bound is NaN or infinite.
+    #[error("box bound {value} in dimension {dim} is not finite")]
+    NonFinite {
+        /// Coordinate.
+        dim: usize,
+        /// The bound.
+        value: f64,
+    },
+    /// A side of the box is empty or flat, so the box has no interior.
+    #[error("box side {dim} is [{lo}, {hi}]: the lower bound must be below the upper bound")]
+    Empty {
+        /// Coordinate.
+        dim: usize,
+        /// Lower bound.
+        lo: f64,
+        /// Upper bound.
+        hi: f64,
+    },
+}
+
+/// A box `lo_i <= x_i <= hi_i` with non-empty interior.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Domain {
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+}
+
+impl Domain {
+    /// The box `[lo, hi]^dim`.
+    pub fn uniform(dim: usize, lo: f64, hi: f64) -> Result<Self, DomainError> {
+        Self::new(vec![lo; dim], vec![hi; dim])
+    }
+
+    /// The unit box `[0, 1]^dim`, mipbound's default domain.
+    pub fn unit_box(dim: usize) -> Self {
+        Self::uniform(dim, 0.0, 1.0).expect("the unit box is valid")
+    }
+
+    /// A box from per-coordinate bounds.
+    pub fn new(lower: Vec<f64>, upper: Vec<f64>) -> Result<Self, DomainError> {
+        if lower.len() != upper.len() {
+            return Err(DomainError::Dimension {
+                expected: lower.len(),
+                found: upper.len(),
+            });
+        }
+        for (dim, (&lo, &hi)) in lower.iter().zip(&upper).enumerate() {
+            for value in [lo, hi] {
+                if !value.is_finite() {
+                    return Err(DomainError::NonFinite { dim, value });
+                }
+            }
+            if lo >= hi {
+                return Err(DomainError::Empty { dim, lo, hi });
+            }
+        }
+        Ok(Self { lower, upper })
+    }
+
+    /// Checks that the box fits a network with `input_dim` inputs.
+    pub fn check_dim(&self, input_dim: usize) -> Result<(), DomainError> {
+        if self.dim() == input_dim {
+            Ok(())
+        } else {
+            Err(DomainError::Dimension {
+                expected: input_dim,
+                found: self.dim(),
+            })
+        }
+    }
+
+    /// Number of coordinates.
+    pub fn dim(&self) -> usize {
+        self.lower.len()
+    }
+
+    /// Lower bounds.
+    pub fn lower(&self) -> &[f64] {
+        &self.lower
+    }
+
+    /// Upper bounds.
+    pub fn upper(&self) -> &[f64] {
+        &self.upper
+    }
+
+    /// The longest side; the scale of margins and tolerances.
+    pub fn scale(&self) -> f64 {
+        self.lower
+            .iter()
+            .zip(&self.upper)
+            .map(|(lo, hi)| hi - lo)
+            .fold(0.0, f64::max)
+    }
+
+    /// The centre of the box.
+    pub fn center(&self) -> Vec<f64> {
+        self.lower
+            .iter()
+            .zip(&self.upper)
+            .map(|(lo, hi)| 0.5 * (lo + hi))
+            .collect()
+    }
+
+    /// Moves `x` into the box (coordinate-wise clamp).
+    pub fn clamp(&self, x: &mut [f64]) {
+        for ((v, &lo), &hi) in x.iter_mut().zip(&self.lower).zip(&self.upper) {
+            *v = v.clamp(lo, hi);
+        }
+    }
+
+    /// Minimum and maximum of `a · x + c` over the box.
+    pub fn range(&self, a: impl IntoIterator<Item = f64>, c: f64) -> (f64, f64) {
+        let (mut lo, mut hi) = (c, c);
+        for ((ai, &l), &u) in a.into_iter().zip(&self.lower).zip(&self.upper) {
+            let (p, q) = (ai * l, ai * u);
+            lo += p.min(q);
+            hi += p.max(q);
+        }
+        (lo, hi)
+    }
+
+    /// A short description: `[0, 1]^784` for uniform boxes.
+    pub fn describe(&self) -> String {
+        let uniform = self.lower.iter().all(|&v| v == self.lower[0])
+            && self.upper.iter().all(|&v| v == self.upper[0]);
+        if uniform && self.dim() > 0 {
+            format!("[{}, {}]^{}", self.lower[0], self.upper[0], self.dim())
+        } else {
+            format!("box with {} sides", self.dim())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_flat_and_nan_boxes() {
+        assert_eq!(
+            Domain::uniform(2, 1.0, 1.0).unwrap_err().to_string(),
+            "box side 0 is [1, 1]: the lower bound must be below the upper bound"
+        );
+        assert!(matches!(
+            Domain::uniform(1, f64::NAN, 1.0),
+            Err(DomainError::NonFinite { .. })
+        ));
+    }
+
+    #[test]
+    fn range_of_affine_function() {
+        let d = Domain::new(vec![0.0, -1.0], vec![1.0, 2.0]).unwrap();
+        assert_eq!(d.range([2.0, -1.0], 0.5), (-1.5, 3.5));
+        assert_eq!(d.describe(), "box with 2 sides");
+        assert_eq!(Domain::unit_box(3).describe(), "[0, 1]^3");
+    }
+}

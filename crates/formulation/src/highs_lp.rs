@@ -1,0 +1,315 @@
+//! A thin, index-based, safe layer over one HiGHS instance.
+//!
+//! The `highs` crate owns the instance (creation, options, destruction); `highs-sys` supplies
+//! what its safe API lacks: rows and columns addressed by index, row deletion, bound and
+//! cost changes on a live model, re-solving it warm, and reading status and solution.
+//! Every instance runs with `threads = 1` and a fixed `random_seed`, so results are
+//! reproducible.
+
+use std::ffi::CString;
+use std::os::raw::c_int;
+
+use highs::{HighsModelStatus, RowProblem, Sense};
+use highs_sys::HighsInt;
+
+/// An error reported by HiGHS itself (not an infeasible or unbounded model: those are statuses).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OracleError {
+    /// A HiGHS call returned an error status.
+    #[error("HiGHS call {call} failed (status {status})")]
+    Call {
+        /// The C function called.
+        call: &'static str,
+        /// The HiGHS status it returned.
+        status: i64,
+    },
+    /// The solver stopped with an error model status.
+    #[error("HiGHS could not solve the model (model status {0:?})")]
+    Solve(HighsModelStatus),
+}
+
+/// Outcome of a solve, as far as a caller needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LpStatus {
+    /// Solved to optimality.
+    Optimal,
+    /// No feasible point.
+    Infeasible,
+    /// Unbounded (or infeasible, when HiGHS cannot tell).
+    Unbounded,
+    /// Stopped by the time limit or another limit before optimality.
+    Stopped,
+}
+
+/// One HiGHS model edited in place and re-solved warm.
+pub struct HighsLp {
+    model: highs::Model,
+    cols: usize,
+    rows: usize,
+}
+
+// SAFETY: the HiGHS instance is owned exclusively by this value and never shared; HiGHS
+// keeps no thread-affine state other than its task scheduler, which `threads = 1` avoids.
+unsafe impl Send for HighsLp {}
+
+fn check(call: &'static str, status: HighsInt) -> Result<(), OracleError> {
+    // kHighsStatusError = -1; 0 = ok, 1 = warning.
+    if status < 0 {
+        Err(OracleError::Call {
+            call,
+            status: status.into(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+impl HighsLp {
+    /// An empty model (no columns, no rows), maximising, quiet, one thread, fixed seed.
+    pub fn new(seed: u32) -> Self {
+        let mut model = RowProblem::default().optimise(Sense::Maximise);
+        model.make_quiet();
+        model.set_option("threads", 1);
+        model.set_option("random_seed", (seed % (i32::MAX as u32)) as i32);
+        Self {
+            model,
+            cols: 0,
+            rows: 0,
+        }
+    }
+
+    fn ptr(&mut self) -> *mut std::ffi::c_void {
+        self.model.as_mut_ptr()
+    }
+
+    /// Sets a HiGHS option (see the HiGHS option list), e.g. `time_limit`.
+    pub fn set_option_f64(&mut self, name: &str, value: f64) {
+        self.model.set_option(name, value);
+    }
+
+    /// Sets an integer HiGHS option.
+    pub fn set_option_i32(&mut self, name: &str, value: i32) {
+        self.model.set_option(name, value);
+    }
+
+    /// Number of columns.
+    pub fn num_cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Adds a column with objective `cost` and bounds; returns its index.
+    pub fn add_col(&mut self, cost: f64, lower: f64, upper: f64) -> Result<usize, OracleError> {
+        // SAFETY: valid instance; no row entries are passed (count 0, null pointers allowed).
+        let status = unsafe {
+            highs_sys::Highs_addCol(
+                self.ptr(),
+                cost,
+                lower,
+                upper,
+                0,
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        check("Highs_addCol", status)?;
+        self.cols += 1;
+        Ok(self.cols - 1)
+    }
+
+    /// Marks a column as integer (for MILPs).
+    pub fn set_integer(&mut self, col: usize) -> Result<(), OracleError> {
+        // SAFETY: valid instance and column index.
+        let status = unsafe {
+            highs_sys::Highs_changeColIntegrality(self.ptr(), col as HighsInt, 1 as HighsInt)
+        };
+        check("Highs_changeColIntegrality", status)
+    }
+
+    /// Adds the row `lower <= sum values[k] * x[cols[k]] <= upper`; returns its index.
+    pub fn add_row(
+        &mut self,
+        lower: f64,
+        upper: f64,
+        cols: &[usize],
+        values: &[f64],
+    ) -> Result<usize, OracleError> {
+        debug_assert_eq!(cols.len(), values.len());
+        let index: Vec<HighsInt> = cols.iter().map(|&c| c as HighsInt).collect();
+        // SAFETY: valid instance; `index` and `values` have the same length, passed as count.
+        let status = unsafe {
+            highs_sys::Highs_addRow(
+                self.ptr(),
+                lower,
+                upper,
+                index.len() as HighsInt,
+                index.as_ptr(),
+                values.as_ptr(),
+            )
+        };
+        check("Highs_addRow", status)?;
+        self.rows += 1;
+        Ok(self.rows - 1)
+    }
+
+    /// Deletes the last `count` rows.
+    pub fn pop_rows(&mut self, count: usize) -> Result<(), OracleError> {
+        if count == 0 {
+            return Ok(());
+        }
+        assert!(count <= self.rows, "popping more rows than there are");
+        let from = (self.rows - count) as HighsInt;
+        let to = (self.rows - 1) as HighsInt;
+        // SAFETY: valid instance and an in-range row interval.
+        let status = unsafe { highs_sys::Highs_deleteRowsByRange(self.ptr(), from, to) };
+        check("Highs_deleteRowsByRange", status)?;
+        self.rows -= count;
+        Ok(())
+    }
+
+    /// Changes a column's bounds.
+    pub fn set_col_bounds(
+        &mut self,
+        col: usize,
+        lower: f64,
+        upper: f64,
+    ) -> Result<(), OracleError> {
+        // SAFETY: valid instance and column index.
+        let status =
+            unsafe { highs_sys::Highs_changeColBounds(self.ptr(), col as HighsInt, lower, upper) };
+        check("Highs_changeColBounds", status)
+    }
+
+    /// Changes a column's objective coefficient.
+    pub fn set_col_cost(&mut self, col: usize, cost: f64) -> Result<(), OracleError> {
+        // SAFETY: valid instance and column index.
+        let status = unsafe { highs_sys::Highs_changeColCost(self.ptr(), col as HighsInt, cost) };
+        check("Highs_changeColCost", status)
+    }
+
+    /// Maximise (`true`) or minimise (`false`).
+    pub fn set_maximize(&mut self, maximize: bool) -> Result<(), OracleError> {
+        // ObjSense: 1 = minimise, -1 = maximise.
+        let sense: HighsInt = if maximize { -1 } else { 1 };
+        // SAFETY: valid instance.
+        let status = unsafe { highs_sys::Highs_changeObjectiveSense(self.ptr(), sense) };
+        check("Highs_changeObjectiveSense", status)
+    }
+
+    /// Solves (warm from the previous basis when there is one).
+    pub fn solve(&mut self) -> Result<LpStatus, OracleError> {
+        // SAFETY: valid instance.
+        let run = unsafe { highs_sys::Highs_run(self.ptr()) };
+        // SAFETY: valid instance.
+        let raw = unsafe { highs_sys::Highs_getModelStatus(self.model.as_ptr()) };
+        let status =
+            HighsModelStatus::try_from(c_int::from(raw)).map_err(|_| OracleError::Call {
+                call: "Highs_getModelStatus",
+                status: raw.into(),
+            })?;
+        match status {
+            HighsModelStatus::Optimal => Ok(LpStatus::Optimal),
+            HighsModelStatus::Infeasible => Ok(LpStatus::Infeasible),
+            HighsModelStatus::Unbounded | HighsModelStatus::UnboundedOrInfeasible => {
+                Ok(LpStatus::Unbounded)
+            }
+            HighsModelStatus::ReachedTimeLimit
+            | HighsModelStatus::ReachedIterationLimit
+            | HighsModelStatus::ReachedSolutionLimit
+            | HighsModelStatus::ReachedInterrupt
+            | HighsModelStatus::ObjectiveBound
+            | HighsModelStatus::ObjectiveTarget => Ok(LpStatus::Stopped),
+            other => {
+                check("Highs_run", run)?;
+                Err(OracleError::Solve(other))
+            }
+        }
+    }
+
+    /// The objective value of the last solve.
+    pub fn objective(&self) -> f64 {
+        // SAFETY: valid instance.
+        unsafe { highs_sys::Highs_getObjectiveValue(self.model.as_ptr()) }
+    }
+
+    /// A HiGHS double info value, e.g. `mip_dual_bound`.
+    pub fn info_f64(&self, name: &str) -> Option<f64> {
+        let name = CString::new(name).ok()?;
+        let mut value = 0.0;
+        // SAFETY: valid instance, NUL-terminated name, valid out pointer.
+        let status = unsafe {
+            highs_sys::Highs_getDoubleInfoValue(self.model.as_ptr(), name.as_ptr(), &mut value)
+        };
+        (status >= 0).then_some(value)
+    }
+
+    /// The column values of the last solve.
+    pub fn primal(&self) -> Vec<f64> {
+        let mut cols = vec![0.0; self.cols];
+        let mut col_dual = vec![0.0; self.cols];
+        let mut rows = vec![0.0; self.rows];
+        let mut row_dual = vec![0.0; self.rows];
+        // SAFETY: valid instance; every buffer has the model's column or row count.
+        unsafe {
+            highs_sys::Highs_getSolution(
+                self.model.as_ptr(),
+                cols.as_mut_ptr(),
+                col_dual.as_mut_ptr(),
+                rows.as_mut_ptr(),
+                row_dual.as_mut_ptr(),
+            );
+        }
+        cols
+    }
+
+    /// Writes the model with HiGHS's writer; the extension picks the format (`.mps`, `.lp`).
+    pub fn write_model(&mut self, path: &std::path::Path) -> Result<(), OracleError> {
+        let name =
+            CString::new(path.to_string_lossy().as_bytes()).map_err(|_| OracleError::Call {
+                call: "Highs_writeModel (path contains NUL)",
+                status: -1,
+            })?;
+        // SAFETY: valid instance and NUL-terminated path.
+        let status = unsafe { highs_sys::Highs_writeModel(self.ptr(), name.as_ptr()) };
+        check("Highs_writeModel", status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn solves_edits_and_resolves() {
+        // max x + y  s.t.  x + 2y <= 4, 3x + y <= 6, x, y in [0, 10]  ->  (1.6, 1.2), 2.8
+        let mut lp = HighsLp::new(0);
+        let x = lp.add_col(1.0, 0.0, 10.0).unwrap();
+        let y = lp.add_col(1.0, 0.0, 10.0).unwrap();
+        lp.add_row(f64::NEG_INFINITY, 4.0, &[x, y], &[1.0, 2.0])
+            .unwrap();
+        lp.add_row(f64::NEG_INFINITY, 6.0, &[x, y], &[3.0, 1.0])
+            .unwrap();
+        assert_eq!(lp.solve().unwrap(), LpStatus::Optimal);
+        assert!((lp.objective() - 2.8).abs() < 1e-9);
+        let p = lp.primal();
+        assert!((p[0] - 1.6).abs() < 1e-9 && (p[1] - 1.2).abs() < 1e-9);
+        // Drop the second row: optimum moves to (4, 0) -> 4 (x bounded by row 1 only).
+        lp.pop_rows(1).unwrap();
+        assert_eq!(lp.solve().unwrap(), LpStatus::Optimal);
+        assert!((lp.objective() - 4.0).abs() < 1e-9);
+        // An infeasible row.
+        lp.add_row(20.0, f64::INFINITY, &[x, y], &[1.0, 1.0])
+            .unwrap();
+        assert_eq!(lp.solve().unwrap(), LpStatus::Infeasible);
+        lp.pop_rows(1).unwrap();
+        lp.set_maximize(false).unwrap();
+        lp.set_col_bounds(y, 1.0, 10.0).unwrap();
+        assert_eq!(lp.solve().unwrap(), LpStatus::Optimal);
+        assert!((lp.objective() - 1.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,33 @@
+/*!
+The formulation of region counting over HiGHS: what the linear programs are and how they
+are solved.
+
+# Brief overview
+
+- [`Domain`]: the input box X (default `[0, 1]^n0`).
+- [`LayerForms`]: each pre-activation as an affine function `a · x + c` of the input once
+  the pattern of the earlier layers is fixed.
+- [`UnitBounds`]: interval and LP-tightened bounds on every pre-activation over X, hence
+  the stably active / inactive units.
+- [`HighsLp`]: a thin, index-based safe wrapper over one HiGHS instance (`threads = 1`,
+  fixed `random_seed`): add and delete rows, change bounds and costs, re-solve warm, read
+  status and solution. It is the only place this workspace calls HiGHS.
+- [`MarginOracle`] / [`HighsMarginOracle`]: the LP oracle of the region search, maximising
+  the margin `t` of a stack of normalised half-spaces; a region has non-empty interior iff
+  `t > 0`.
+
+This crate does not search (see `mipbound-search`) and does not bound (`mipbound-bounds`).
+*/
+#![deny(missing_docs)]
+
+mod affine;
+mod domain;
+mod highs_lp;
+mod oracle;
+mod tightening;
+
+pub use affine::LayerForms;
+pub use domain::{Domain, DomainError};
+pub use highs_lp::{HighsLp, LpStatus, OracleError};
+pub use oracle::{HalfSpace, HighsMarginOracle, MarginOracle, Witness};
+pub use tightening::{Interval, Stability, UnitBounds};

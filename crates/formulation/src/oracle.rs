@@ -1,0 +1,171 @@
+//! The LP oracle of the region search: does a polyhedron have non-empty interior?
+//!
+//! The region of a partial pattern is `{x in X : s_u (a_u · x + c_u) > 0 for each fixed u}`.
+//! With every row normalised (`|a_u| = 1`) the oracle solves
+//! `max t  s.t.  s_u (a_u · x + c_u) >= t,  x in X,  t <= scale(X)`: the region has non-empty
+//! interior in X iff the optimum `t*` is positive (ICML 2018's margin `f > 0`). `t` is free
+//! below, so the LP is always feasible and bounded, and the optimal `x` is a witness point
+//! at distance at least `t*` from every hyperplane of the path.
+
+use crate::domain::Domain;
+use crate::highs_lp::{HighsLp, LpStatus, OracleError};
+
+/// One side of a hyperplane: the open half-space `normal · x + offset > 0`, `|normal| = 1`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HalfSpace {
+    /// Unit normal pointing into the half-space.
+    pub normal: Vec<f64>,
+    /// Offset: the signed distance of the origin to the hyperplane.
+    pub offset: f64,
+}
+
+impl HalfSpace {
+    /// The side `sign * (a · x + c) > 0` of the hyperplane `a · x + c = 0`, normalised.
+    /// `a` must be non-zero.
+    pub fn new(a: impl IntoIterator<Item = f64>, c: f64, positive: bool) -> Self {
+        let sign = if positive { 1.0 } else { -1.0 };
+        let mut normal: Vec<f64> = a.into_iter().map(|v| sign * v).collect();
+        let norm = normal.iter().map(|v| v * v).sum::<f64>().sqrt();
+        debug_assert!(norm > 0.0, "a half-space needs a non-zero normal");
+        normal.iter_mut().for_each(|v| *v /= norm);
+        Self {
+            normal,
+            offset: sign * c / norm,
+        }
+    }
+
+    /// Signed distance of `x` into the half-space.
+    pub fn distance(&self, x: &[f64]) -> f64 {
+        self.normal.iter().zip(x).map(|(n, x)| n * x).sum::<f64>() + self.offset
+    }
+}
+
+/// A point of a region and its margin (distance to the nearest hyperplane of the path).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Witness {
+    /// The point, inside the domain.
+    pub point: Vec<f64>,
+    /// Its distance to the closest constraint of the path (`> 0` for an interior point).
+    pub margin: f64,
+}
+
+/// A stack of half-spaces over a box, answering "largest margin of the intersection".
+pub trait MarginOracle {
+    /// Adds a half-space on top of the stack.
+    fn push(&mut self, half: &HalfSpace) -> Result<(), OracleError>;
+    /// Removes the top half-space.
+    fn pop(&mut self) -> Result<(), OracleError>;
+    /// Number of half-spaces on the stack.
+    fn depth(&self) -> usize;
+    /// Maximises the margin over the box and every half-space on the stack.
+    fn solve(&mut self) -> Result<Witness, OracleError>;
+    /// Number of LPs solved so far.
+    fn solves(&self) -> u64;
+}
+
+/// The margin LP on one warm HiGHS model: rows are pushed and popped with the search.
+pub struct HighsMarginOracle {
+    lp: HighsLp,
+    dim: usize,
+    margin_col: usize,
+    columns: Vec<usize>,
+    solves: u64,
+}
+
+impl HighsMarginOracle {
+    /// Columns `x` with the domain's bounds and the margin `t <= scale(X)`, maximising `t`.
+    pub fn new(domain: &Domain, seed: u32) -> Result<Self, OracleError> {
+        let mut lp = HighsLp::new(seed);
+        for (&lo, &hi) in domain.lower().iter().zip(domain.upper()) {
+            lp.add_col(0.0, lo, hi)?;
+        }
+        let margin_col = lp.add_col(1.0, f64::NEG_INFINITY, domain.scale())?;
+        lp.set_maximize(true)?;
+        let dim = domain.dim();
+        Ok(Self {
+            lp,
+            dim,
+            margin_col,
+            columns: (0..=dim).collect(),
+            solves: 0,
+        })
+    }
+}
+
+impl MarginOracle for HighsMarginOracle {
+    fn push(&mut self, half: &HalfSpace) -> Result<(), OracleError> {
+        // normal · x - t >= -offset
+        let mut values = Vec::with_capacity(self.dim + 1);
+        values.extend_from_slice(&half.normal);
+        values.push(-1.0);
+        debug_assert_eq!(self.columns[self.dim], self.margin_col);
+        self.lp
+            .add_row(-half.offset, f64::INFINITY, &self.columns, &values)?;
+        Ok(())
+    }
+
+    fn pop(&mut self) -> Result<(), OracleError> {
+        self.lp.pop_rows(1)
+    }
+
+    fn depth(&self) -> usize {
+        self.lp.num_rows()
+    }
+
+    fn solve(&mut self) -> Result<Witness, OracleError> {
+        self.solves += 1;
+        match self.lp.solve()? {
+            LpStatus::Optimal => {
+                let mut point = self.lp.primal();
+                point.truncate(self.dim);
+                Ok(Witness {
+                    point,
+                    margin: self.lp.objective(),
+                })
+            }
+            other => Err(OracleError::Call {
+                call: match other {
+                    LpStatus::Infeasible => "Highs_run (margin LP reported infeasible)",
+                    LpStatus::Unbounded => "Highs_run (margin LP reported unbounded)",
+                    _ => "Highs_run (margin LP stopped early)",
+                },
+                status: -1,
+            }),
+        }
+    }
+
+    fn solves(&self) -> u64 {
+        self.solves
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn margin_of_a_triangle_and_of_an_empty_cell() {
+        let domain = Domain::unit_box(2);
+        let mut oracle = HighsMarginOracle::new(&domain, 0).unwrap();
+        // x + y < 1 inside the unit box.
+        oracle
+            .push(&HalfSpace::new([-1.0, -1.0], 1.0, true))
+            .unwrap();
+        let w = oracle.solve().unwrap();
+        // The box sides carry no margin: the best point is the corner (0, 0).
+        assert!(
+            (w.margin - 1.0 / std::f64::consts::SQRT_2).abs() < 1e-9,
+            "{w:?}"
+        );
+        // Add x + y > 1.5 : no interior left.
+        oracle
+            .push(&HalfSpace::new([1.0, 1.0], -1.5, true))
+            .unwrap();
+        let w = oracle.solve().unwrap();
+        assert!(w.margin < 0.0);
+        oracle.pop().unwrap();
+        assert_eq!(oracle.depth(), 1);
+        assert!(oracle.solve().unwrap().margin > 0.7);
+        assert_eq!(oracle.solves(), 3);
+    }
+}

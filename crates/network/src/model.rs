@@ -1,0 +1,376 @@
+use bitvec::prelude::{BitVec, Lsb0};
+use ndarray::{Array1, Array2, ArrayView1};
+
+use crate::ModelError;
+
+/// An activation pattern: one bit per hidden unit, layer-major, `true` = active (`z > 0`).
+pub type Pattern = BitVec<u64, Lsb0>;
+
+/// Free-form metadata carried with a network (accuracy, training settings, provenance).
+pub type Metadata = serde_json::Map<String, serde_json::Value>;
+
+/// The activation applied after a layer's affine map.
+///
+/// New piecewise-linear kinds (leaky ReLU, hard tanh, general breakpoints, maxout) are new
+/// variants; code that matches on it must say what it does with each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Activation {
+    /// `max(0, z)`: two pieces, one breakpoint at 0; active iff `z > 0`.
+    Relu,
+    /// No activation: an output (or foldable linear) layer; it makes no regions.
+    Identity,
+}
+
+impl Activation {
+    /// Returns true if and only if the activation splits the input space (is not linear).
+    pub fn is_piecewise(self) -> bool {
+        match self {
+            Activation::Relu => true,
+            Activation::Identity => false,
+        }
+    }
+
+    /// The name used in files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Identity => "identity",
+        }
+    }
+
+    /// Applies the activation to one pre-activation value.
+    pub fn apply(self, z: f64) -> f64 {
+        match self {
+            Activation::Relu => z.max(0.0),
+            Activation::Identity => z,
+        }
+    }
+}
+
+/// One layer: `activation(weights · input + bias)`, weights of shape `[units, inputs]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    /// The weight matrix, one row per unit.
+    pub weights: Array2<f64>,
+    /// The bias, one entry per unit.
+    pub bias: Array1<f64>,
+    /// The activation of every unit of the layer.
+    pub activation: Activation,
+}
+
+impl Layer {
+    /// Builds a layer (shapes are checked by [`Network::new`]).
+    pub fn new(weights: Array2<f64>, bias: Array1<f64>, activation: Activation) -> Self {
+        Self {
+            weights,
+            bias,
+            activation,
+        }
+    }
+
+    /// Number of units (rows of the weight matrix).
+    pub fn width(&self) -> usize {
+        self.weights.nrows()
+    }
+
+    /// Number of inputs (columns of the weight matrix).
+    pub fn inputs(&self) -> usize {
+        self.weights.ncols()
+    }
+
+    /// The pre-activation `weights · input + bias`.
+    pub fn pre_activation(&self, input: ArrayView1<f64>) -> Array1<f64> {
+        self.weights.dot(&input) + &self.bias
+    }
+}
+
+/// A hidden unit: its layer among the hidden layers and its index in the layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnitId {
+    /// Hidden layer index (0 = first hidden layer).
+    pub layer: usize,
+    /// Unit index within the layer.
+    pub unit: usize,
+}
+
+/// A validated feed-forward piecewise-linear network in canonical shape `hidden+ output?`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    input_dim: usize,
+    layers: Vec<Layer>,
+    hidden: usize,
+    metadata: Metadata,
+}
+
+impl Network {
+    /// Validates the layers (non-empty, shapes chain, finite parameters, at least one hidden
+    /// piecewise-linear layer) and folds every linear layer that is followed by another layer
+    /// into it. Layer indices in errors are those of `layers` as given.
+    pub fn new(input_dim: usize, layers: Vec<Layer>) -> Result<Self, ModelError> {
+        if layers.is_empty() {
+            return Err(ModelError::Empty);
+        }
+        if input_dim == 0 {
+            return Err(ModelError::ZeroInput);
+        }
+        let mut expected = input_dim;
+        for (index, layer) in layers.iter().enumerate() {
+            check_layer(index, layer, expected)?;
+            expected = layer.width();
+        }
+        let layers = fold_linear_layers(layers);
+        let hidden = layers
+            .iter()
+            .take_while(|l| l.activation.is_piecewise())
+            .count();
+        if hidden == 0 {
+            return Err(ModelError::NoHiddenLayer);
+        }
+        Ok(Self {
+            input_dim,
+            layers,
+            hidden,
+            metadata: Metadata::new(),
+        })
+    }
+
+    /// Replaces the metadata.
+    pub fn with_metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = metadata;
+        self
+    }
+
+    /// The metadata (accuracy, training settings, ...), possibly empty.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// Mutable access to the metadata.
+    pub fn metadata_mut(&mut self) -> &mut Metadata {
+        &mut self.metadata
+    }
+
+    /// The input dimension `n0`.
+    pub fn input_dim(&self) -> usize {
+        self.input_dim
+    }
+
+    /// All layers, hidden ones first, then the output layer if any.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// The hidden (piecewise-linear) layers, whose units make the activation pattern.
+    pub fn hidden_layers(&self) -> &[Layer] {
+        &self.layers[..self.hidden]
+    }
+
+    /// The trailing linear output layer, if there is one.
+    pub fn output_layer(&self) -> Option<&Layer> {
+        self.layers.get(self.hidden)
+    }
+
+    /// Widths `n_1..n_L` of the hidden layers.
+    pub fn hidden_widths(&self) -> Vec<usize> {
+        self.hidden_layers().iter().map(Layer::width).collect()
+    }
+
+    /// Total number of hidden units (the length of a pattern).
+    pub fn num_hidden_units(&self) -> usize {
+        self.hidden_layers().iter().map(Layer::width).sum()
+    }
+
+    /// Number of weights and biases over all layers.
+    pub fn num_parameters(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| l.weights.len() + l.bias.len())
+            .sum()
+    }
+
+    /// Position of a hidden unit in a pattern.
+    pub fn pattern_index(&self, id: UnitId) -> usize {
+        self.hidden_layers()[..id.layer]
+            .iter()
+            .map(Layer::width)
+            .sum::<usize>()
+            + id.unit
+    }
+
+    /// Pre-activations of every hidden layer at input `x` (plain forward pass).
+    ///
+    /// # Panics
+    /// If `x.len()` differs from the input dimension.
+    pub fn pre_activations(&self, x: &[f64]) -> Vec<Array1<f64>> {
+        assert_eq!(x.len(), self.input_dim, "input has the wrong dimension");
+        let mut h = Array1::from(x.to_vec());
+        let mut out = Vec::with_capacity(self.hidden);
+        for layer in self.hidden_layers() {
+            let z = layer.pre_activation(h.view());
+            h = z.mapv(|v| layer.activation.apply(v));
+            out.push(z);
+        }
+        out
+    }
+
+    /// The network's output at `x` (the last layer's post-activation).
+    pub fn output(&self, x: &[f64]) -> Array1<f64> {
+        assert_eq!(x.len(), self.input_dim, "input has the wrong dimension");
+        let mut h = Array1::from(x.to_vec());
+        for layer in &self.layers {
+            h = layer
+                .pre_activation(h.view())
+                .mapv(|v| layer.activation.apply(v));
+        }
+        h
+    }
+
+    /// The activation pattern at `x`: bit `[z > 0]` for every hidden unit, layer-major.
+    pub fn pattern(&self, x: &[f64]) -> Pattern {
+        self.pre_activations(x)
+            .iter()
+            .flat_map(|z| z.iter().map(|&v| v > 0.0))
+            .collect()
+    }
+}
+
+/// Renders a pattern as a line of `0`/`1`, one character per unit, layers separated by a space.
+pub fn pattern_line(pattern: &Pattern, widths: &[usize]) -> String {
+    let mut line = String::with_capacity(pattern.len() + widths.len());
+    let mut offset = 0;
+    for (l, &w) in widths.iter().enumerate() {
+        if l > 0 {
+            line.push(' ');
+        }
+        for bit in &pattern[offset..offset + w] {
+            line.push(if *bit { '1' } else { '0' });
+        }
+        offset += w;
+    }
+    line
+}
+
+fn check_layer(index: usize, layer: &Layer, expected_inputs: usize) -> Result<(), ModelError> {
+    if layer.width() == 0 {
+        return Err(ModelError::EmptyLayer { layer: index });
+    }
+    if layer.inputs() != expected_inputs {
+        return Err(ModelError::InputShape {
+            layer: index,
+            expected: expected_inputs,
+            found: layer.inputs(),
+        });
+    }
+    if layer.bias.len() != layer.width() {
+        return Err(ModelError::BiasShape {
+            layer: index,
+            expected: layer.width(),
+            found: layer.bias.len(),
+        });
+    }
+    if let Some(((r, c), &value)) = layer.weights.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(ModelError::NonFinite {
+            layer: index,
+            what: format!("weight [{r}, {c}]"),
+            value,
+        });
+    }
+    if let Some((i, &value)) = layer.bias.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(ModelError::NonFinite {
+            layer: index,
+            what: format!("bias [{i}]"),
+            value,
+        });
+    }
+    Ok(())
+}
+
+/// Composes every identity layer with the layer after it, leaving at most a trailing one.
+fn fold_linear_layers(layers: Vec<Layer>) -> Vec<Layer> {
+    let mut out: Vec<Layer> = Vec::with_capacity(layers.len());
+    let mut pending: Option<Layer> = None;
+    for layer in layers {
+        let layer = match pending.take() {
+            Some(linear) => Layer {
+                weights: layer.weights.dot(&linear.weights),
+                bias: layer.weights.dot(&linear.bias) + &layer.bias,
+                activation: layer.activation,
+            },
+            None => layer,
+        };
+        if layer.activation.is_piecewise() {
+            out.push(layer);
+        } else {
+            pending = Some(layer);
+        }
+    }
+    out.extend(pending);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn relu(w: Array2<f64>, b: Array1<f64>) -> Layer {
+        Layer::new(w, b, Activation::Relu)
+    }
+
+    #[test]
+    fn folds_linear_layers_between_hidden_layers() {
+        let net = Network::new(
+            2,
+            vec![
+                relu(array![[1.0, 0.0], [0.0, 1.0]], array![0.0, 0.0]),
+                Layer::new(
+                    array![[2.0, 0.0], [0.0, 3.0]],
+                    array![1.0, 1.0],
+                    Activation::Identity,
+                ),
+                relu(array![[1.0, -1.0]], array![0.5]),
+                Layer::new(array![[1.0]], array![0.0], Activation::Identity),
+            ],
+        )
+        .unwrap();
+        assert_eq!(net.hidden_widths(), vec![2, 1]);
+        let folded = &net.hidden_layers()[1];
+        assert_eq!(folded.weights, array![[2.0, -3.0]]);
+        assert_eq!(folded.bias, array![0.5]);
+        // Same function as before folding: x = (1, 2) -> h1 = (1, 2) -> (3, 7) -> 3 - 7 + 0.5 < 0.
+        assert_eq!(net.output(&[1.0, 2.0]), array![0.0]);
+        assert_eq!(net.output(&[3.0, 1.0]), array![3.0 * 2.0 + 1.0 - 4.0 + 0.5]);
+    }
+
+    #[test]
+    fn pattern_uses_strict_positivity() {
+        let net = Network::new(1, vec![relu(array![[1.0], [1.0]], array![0.0, -1.0])]).unwrap();
+        assert_eq!(pattern_line(&net.pattern(&[0.0]), &[2]), "00");
+        assert_eq!(pattern_line(&net.pattern(&[1.0]), &[2]), "10");
+        assert_eq!(pattern_line(&net.pattern(&[1.5]), &[2]), "11");
+    }
+
+    #[test]
+    fn validation_names_layer_and_problem() {
+        let bad = Network::new(2, vec![relu(array![[1.0, f64::NAN]], array![0.0])]);
+        assert_eq!(
+            bad.unwrap_err().to_string(),
+            "layer 0: weight [0, 1] is NaN (all parameters must be finite)"
+        );
+        let bad = Network::new(3, vec![relu(array![[1.0, 2.0]], array![0.0])]);
+        assert_eq!(
+            bad.unwrap_err(),
+            ModelError::InputShape {
+                layer: 0,
+                expected: 3,
+                found: 2
+            }
+        );
+        let linear_only = Network::new(
+            1,
+            vec![Layer::new(array![[1.0]], array![0.0], Activation::Identity)],
+        );
+        assert_eq!(linear_only.unwrap_err(), ModelError::NoHiddenLayer);
+    }
+}

@@ -1,0 +1,448 @@
+/*!
+The region search of mipbound: a depth-first search over the activation states of the
+hidden units, layer by layer, with an LP oracle deciding which partial patterns have a
+region with non-empty interior in the domain (Serra, Tjandraatmadja & Ramalingam, ICML 2018).
+
+# Brief overview
+
+[`RegionSearch`] holds a network, its domain and the unit bounds found by tightening.
+[`RegionSearch::run`] walks the patterns; every full pattern it reaches is a region,
+verified by a forward pass at its witness point, and handed to the caller's
+[`PatternHooks`]. The hooks can also veto unit states (`assign`) and declare the current
+prefix dead (`consistent`): that is how XOR-constrained (hashed) searches share this code
+path. [`count_regions`] is the exact count with no constraints.
+
+Conventions: a unit is active iff its pre-activation is `> 0`; a unit whose pre-activation
+is constant on a region (or proven stable over the domain) takes the state its sign gives
+and never splits the region. Memory is O(depth x n0): no set of patterns is kept.
+Time limits and an interrupt flag stop the search between nodes ([`Limits`]); the outcome
+then says so and its count is a lower bound.
+*/
+#![deny(missing_docs)]
+
+mod dfs;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bitvec::prelude::BitVec;
+use mipbound_formulation::{
+    Domain, DomainError, HighsMarginOracle, OracleError, UnitBounds, Witness,
+};
+use mipbound_network::{Network, Pattern, UnitId};
+
+/// Settings of a region search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSettings {
+    /// Smallest margin (distance of the witness to every hyperplane of the path) accepted as
+    /// non-empty interior, relative to the longest side of the domain. [default: 1e-7]
+    pub margin_tolerance: f64,
+    /// Tighten unit bounds with LPs before searching (finds more stable units).
+    /// [default: true]
+    pub tighten_bounds: bool,
+    /// Seed for HiGHS's `random_seed`. [default: 0]
+    pub seed: u64,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        Self {
+            margin_tolerance: 1e-7,
+            tighten_bounds: true,
+            seed: 0,
+        }
+    }
+}
+
+/// When to stop early.
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    /// Stop at this instant.
+    pub deadline: Option<Instant>,
+    /// Stop when this flag becomes true (e.g. set by a Ctrl-C handler).
+    pub interrupt: Option<Arc<AtomicBool>>,
+}
+
+impl Limits {
+    /// Stop after `seconds` from now (no limit when `None`).
+    pub fn time_limit(seconds: Option<f64>) -> Self {
+        Self {
+            deadline: seconds.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0))),
+            interrupt: None,
+        }
+    }
+
+    /// Also stop when `flag` is set.
+    pub fn with_interrupt(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.interrupt = Some(flag);
+        self
+    }
+
+    fn reached(&self, now: Instant) -> Option<SearchStatus> {
+        if self
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+        {
+            return Some(SearchStatus::Interrupted);
+        }
+        match self.deadline {
+            Some(deadline) if now >= deadline => Some(SearchStatus::TimeLimit),
+            _ => None,
+        }
+    }
+}
+
+/// How a search ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchStatus {
+    /// Every pattern was decided: the count is exact.
+    Exhausted,
+    /// The time limit hit first: the count is a lower bound.
+    TimeLimit,
+    /// The interrupt flag was set: the count is a lower bound.
+    Interrupted,
+    /// The hooks asked to stop.
+    Stopped,
+}
+
+impl SearchStatus {
+    /// Returns true if and only if the search explored every pattern.
+    pub fn is_complete(self) -> bool {
+        self == SearchStatus::Exhausted
+    }
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            SearchStatus::Exhausted => "complete",
+            SearchStatus::TimeLimit => "time limit",
+            SearchStatus::Interrupted => "interrupted",
+            SearchStatus::Stopped => "stopped",
+        }
+    }
+}
+
+/// Counters of one search.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchStats {
+    /// Regions found and verified.
+    pub regions: u64,
+    /// Margin LPs solved.
+    pub lp_solves: u64,
+    /// LPs that found no interior (pruned branches).
+    pub infeasible_lps: u64,
+    /// Children certified by the parent's witness, without an LP.
+    pub witness_reuses: u64,
+    /// Search nodes visited.
+    pub nodes: u64,
+    /// Full patterns whose witness failed the forward-pass check (not counted; expected 0).
+    pub rejected_witnesses: u64,
+}
+
+/// Whether to go on after a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep searching.
+    Continue,
+    /// End the search now.
+    Stop,
+}
+
+/// What the caller plugs into a search: constraints on patterns and what to do with regions.
+///
+/// `bit` is a unit's index in the pattern (layer-major). Every successful `assign` is
+/// matched by one `unassign` of the same bit, in stack order.
+pub trait PatternHooks {
+    /// The search wants to set `bit` to `active`; return false to forbid it.
+    fn assign(&mut self, bit: usize, active: bool) -> bool {
+        let _ = (bit, active);
+        true
+    }
+    /// Undoes the last successful `assign` (of `bit`).
+    fn unassign(&mut self, bit: usize) {
+        let _ = bit;
+    }
+    /// Returns false when the assigned prefix can no longer lead to an accepted pattern
+    /// (e.g. after constraints were added in [`PatternHooks::region`]).
+    fn consistent(&self) -> bool {
+        true
+    }
+    /// A verified region: its full pattern and a witness point inside it.
+    fn region(&mut self, pattern: &Pattern, witness: &[f64]) -> Flow;
+}
+
+/// Why a search could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SearchError {
+    /// HiGHS failed.
+    #[error(transparent)]
+    Oracle(#[from] OracleError),
+    /// The domain does not fit the network.
+    #[error("domain: {0}")]
+    Domain(#[from] DomainError),
+    /// The unit order is not a layer-contiguous permutation of the hidden units.
+    #[error("unit order: {0}")]
+    Order(String),
+}
+
+/// The result of a search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchOutcome {
+    /// How it ended.
+    pub status: SearchStatus,
+    /// What it did.
+    pub stats: SearchStats,
+    /// Wall-clock seconds of the search itself (bound tightening excluded).
+    pub seconds: f64,
+}
+
+/// A network, its domain and its unit bounds, ready to be searched.
+pub struct RegionSearch<'a> {
+    net: &'a Network,
+    domain: &'a Domain,
+    bounds: UnitBounds,
+    order: Vec<UnitId>,
+    settings: SearchSettings,
+    bound_seconds: f64,
+}
+
+impl<'a> RegionSearch<'a> {
+    /// Checks the domain and computes the unit bounds (interval, then LP if enabled).
+    pub fn new(
+        net: &'a Network,
+        domain: &'a Domain,
+        settings: SearchSettings,
+    ) -> Result<Self, SearchError> {
+        domain.check_dim(net.input_dim())?;
+        let start = Instant::now();
+        let bounds = if settings.tighten_bounds {
+            UnitBounds::tightened(net, domain, settings.seed as u32)?
+        } else {
+            UnitBounds::interval(net, domain)
+        };
+        let order = net
+            .hidden_widths()
+            .iter()
+            .enumerate()
+            .flat_map(|(layer, &w)| (0..w).map(move |unit| UnitId { layer, unit }))
+            .collect();
+        Ok(Self {
+            net,
+            domain,
+            bounds,
+            order,
+            settings,
+            bound_seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Visits the units in `order`: a permutation of the hidden units that keeps every layer
+    /// contiguous and the layers in network order (units may be reordered within a layer).
+    pub fn with_order(mut self, order: Vec<UnitId>) -> Result<Self, SearchError> {
+        let widths = self.net.hidden_widths();
+        let mut seen = vec![Vec::new(); widths.len()];
+        let mut last_layer = 0;
+        for id in &order {
+            if id.layer >= widths.len() || id.unit >= widths[id.layer] {
+                return Err(SearchError::Order(format!("{id:?} is not a hidden unit")));
+            }
+            if id.layer < last_layer {
+                return Err(SearchError::Order("layers must be visited in order".into()));
+            }
+            last_layer = id.layer;
+            seen[id.layer].push(id.unit);
+        }
+        for (layer, units) in seen.iter_mut().enumerate() {
+            units.sort_unstable();
+            if *units != (0..widths[layer]).collect::<Vec<_>>() {
+                return Err(SearchError::Order(format!(
+                    "layer {layer} is not visited exactly once per unit"
+                )));
+            }
+        }
+        self.order = order;
+        Ok(self)
+    }
+
+    /// The unit bounds used to fix stable units.
+    pub fn bounds(&self) -> &UnitBounds {
+        &self.bounds
+    }
+
+    /// Seconds spent computing the unit bounds.
+    pub fn bound_seconds(&self) -> f64 {
+        self.bound_seconds
+    }
+
+    /// The unit visiting order.
+    pub fn order(&self) -> &[UnitId] {
+        &self.order
+    }
+
+    /// Runs one depth-first search, calling `hooks` for every verified region.
+    pub fn run<H: PatternHooks>(
+        &self,
+        hooks: &mut H,
+        limits: &Limits,
+    ) -> Result<SearchOutcome, SearchError> {
+        let start = Instant::now();
+        let oracle = HighsMarginOracle::new(self.domain, self.settings.seed as u32)?;
+        let positions = self.order.len();
+        let mut dfs = dfs::Dfs {
+            net: self.net,
+            domain: self.domain,
+            bounds: &self.bounds,
+            oracle,
+            hooks,
+            limits,
+            order: &self.order,
+            bits: self
+                .order
+                .iter()
+                .map(|&id| self.net.pattern_index(id))
+                .collect(),
+            enters_layer: (0..positions)
+                .map(|p| p == 0 || self.order[p - 1].layer != self.order[p].layer)
+                .collect(),
+            forms: Vec::with_capacity(self.net.hidden_layers().len()),
+            pattern: BitVec::repeat(false, positions),
+            has_row: vec![false; positions],
+            tol: self.settings.margin_tolerance * self.domain.scale(),
+            stats: SearchStats::default(),
+            status: None,
+            last_check: start,
+        };
+        let root = Witness {
+            point: self.domain.center(),
+            margin: f64::INFINITY,
+        };
+        dfs.explore(0, &root)?;
+        Ok(SearchOutcome {
+            status: dfs.status.unwrap_or(SearchStatus::Exhausted),
+            stats: dfs.stats,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// Hooks that count regions and optionally pass each pattern on.
+pub struct CountRegions<F: FnMut(&Pattern, &[f64]) -> Flow> {
+    /// Called for each region.
+    pub on_region: F,
+}
+
+impl<F: FnMut(&Pattern, &[f64]) -> Flow> PatternHooks for CountRegions<F> {
+    fn region(&mut self, pattern: &Pattern, witness: &[f64]) -> Flow {
+        (self.on_region)(pattern, witness)
+    }
+}
+
+/// The exact number of regions of `net` in `domain` (a lower bound if `limits` stop it).
+pub fn count_regions(
+    net: &Network,
+    domain: &Domain,
+    settings: SearchSettings,
+    limits: &Limits,
+) -> Result<SearchOutcome, SearchError> {
+    let search = RegionSearch::new(net, domain, settings)?;
+    search.run(
+        &mut CountRegions {
+            on_region: |_: &Pattern, _: &[f64]| Flow::Continue,
+        },
+        limits,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mipbound_network::{Activation, Layer};
+    use ndarray::array;
+
+    /// Two lines crossing inside the unit square: 4 regions; three lines through one
+    /// point in general directions: 6 regions.
+    #[test]
+    fn counts_simple_arrangements() {
+        let cross = Network::new(
+            2,
+            vec![Layer::new(
+                array![[1.0, 0.0], [0.0, 1.0]],
+                array![-0.5, -0.5],
+                Activation::Relu,
+            )],
+        )
+        .unwrap();
+        let domain = Domain::unit_box(2);
+        let out = count_regions(
+            &cross,
+            &domain,
+            SearchSettings::default(),
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(out.stats.regions, 4);
+        assert_eq!(out.status, SearchStatus::Exhausted);
+        assert_eq!(out.stats.rejected_witnesses, 0);
+
+        let star = Network::new(
+            2,
+            vec![Layer::new(
+                array![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+                array![-0.5, -0.5, -1.0],
+                Activation::Relu,
+            )],
+        )
+        .unwrap();
+        let out = count_regions(
+            &star,
+            &domain,
+            SearchSettings::default(),
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(out.stats.regions, 6);
+    }
+
+    /// Second-layer unit fed only by a unit that is off on half the domain: constant there.
+    #[test]
+    fn constant_units_do_not_split() {
+        let net = Network::new(
+            1,
+            vec![
+                Layer::new(array![[1.0]], array![-0.5], Activation::Relu),
+                Layer::new(array![[1.0], [-1.0]], array![-0.25, 0.1], Activation::Relu),
+            ],
+        )
+        .unwrap();
+        // x < 0.5: h = 0, units (z = -0.25, z = 0.1) -> pattern 0 | 0 1.
+        // x > 0.5: h = x - 0.5; unit a active iff h > 0.25 (x > 0.75), unit b iff h < 0.1 (x < 0.6).
+        // Patterns: [0,0.5): 0|01, (0.5,0.6): 1|01, (0.6,0.75): 1|00, (0.75,1]: 1|10.
+        let out = count_regions(
+            &net,
+            &Domain::unit_box(1),
+            SearchSettings::default(),
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(out.stats.regions, 4);
+    }
+
+    #[test]
+    fn interrupt_flag_stops_early() {
+        let net = mipbound_network::random::he_network(&[2, 8, 8], 0.3, false, 1);
+        let flag = Arc::new(AtomicBool::new(true));
+        let limits = Limits::default().with_interrupt(flag);
+        let out = count_regions(
+            &net,
+            &Domain::unit_box(2),
+            SearchSettings::default(),
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(out.status, SearchStatus::Interrupted);
+        assert_eq!(out.stats.regions, 0);
+    }
+}

@@ -1,0 +1,185 @@
+//! The `mipbound` binary end to end: reports, files, exit codes.
+
+use std::process::{Command, Output};
+
+use crate::formats::data;
+
+pub fn mipbound(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mipbound"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("the binary runs")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", stderr(out));
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+#[test]
+fn count_json_has_the_contract_fields() {
+    let file = data("mlp-2-8-8-3.onnx");
+    let report = json(&mipbound(&[
+        "count",
+        file.to_str().unwrap(),
+        "--json",
+        "--box",
+        "-3,3",
+    ]));
+    let lib = crate::formats::data("mlp-2-8-8-3.json");
+    let net = mipbound_network::formats::load(&lib, None).unwrap();
+    let expected = crate::oracle::count_2d(&net, -3.0, 3.0) as u64;
+    assert_eq!(report["regions"], expected);
+    assert_eq!(report["complete"], true);
+    assert!(report["seconds"].as_f64().unwrap() >= 0.0);
+    assert!(report["lp_solves"].as_u64().unwrap() > 0);
+    assert_eq!(report["rejected_witnesses"], 0);
+    assert_eq!(report["seed"], 0);
+    assert_eq!(
+        report["network"]["hidden_widths"],
+        serde_json::json!([8, 8])
+    );
+}
+
+#[test]
+fn count_text_and_patterns_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let patterns = dir.path().join("patterns.txt");
+    let file = data("mlp-2-8-8-3.json");
+    let out = mipbound(&[
+        "count",
+        file.to_str().unwrap(),
+        "--box",
+        "-3,3",
+        "--patterns",
+        patterns.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let net = mipbound_network::formats::load(&file, None).unwrap();
+    let expected = crate::oracle::count_2d(&net, -3.0, 3.0);
+    assert!(
+        text.contains(&format!("regions       {expected} (complete)")),
+        "{text}"
+    );
+    assert!(text.contains("seed          0"), "{text}");
+    let lines: Vec<String> = std::fs::read_to_string(&patterns)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), expected);
+    let distinct: std::collections::HashSet<&String> = lines.iter().collect();
+    assert_eq!(distinct.len(), expected);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.len() == 17 && l.as_bytes()[8] == b' ')
+    );
+}
+
+#[test]
+fn time_limit_reports_at_least() {
+    let file = data("mlp-3-6-5-2.json");
+    let out = mipbound(&[
+        "count",
+        file.to_str().unwrap(),
+        "--time-limit",
+        "0",
+        "--json",
+    ]);
+    let report = json(&out);
+    assert_eq!(report["complete"], false);
+    assert_eq!(report["status"], "time limit");
+    let text = stdout(&mipbound(&[
+        "count",
+        file.to_str().unwrap(),
+        "--time-limit",
+        "0",
+    ]));
+    assert!(text.contains("at least"), "{text}");
+}
+
+#[test]
+fn inspect_lists_layers_and_stable_units() {
+    let file = data("mlp-2-8-8-3.dat");
+    let out = mipbound(&["inspect", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.starts_with(key))
+            .map(|l| l[key.len()..].trim().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        line("layer 1 "),
+        "dense 2 -> 8, relu (24 parameters)",
+        "{text}"
+    );
+    assert_eq!(
+        line("output "),
+        "dense 8 -> 3, identity (27 parameters)",
+        "{text}"
+    );
+    assert_eq!(line("meta test_accuracy "), "0.5", "{text}");
+    let report = json(&mipbound(&[
+        "inspect",
+        file.to_str().unwrap(),
+        "--json",
+        "--box",
+        "-100,100",
+    ]));
+    let lp = &report["stable_units_lp"];
+    assert_eq!(lp[0]["unstable"], 8);
+    assert_eq!(
+        lp[1]["active"].as_u64().unwrap()
+            + lp[1]["inactive"].as_u64().unwrap()
+            + lp[1]["unstable"].as_u64().unwrap(),
+        8
+    );
+}
+
+#[test]
+fn generate_then_convert_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("g.json");
+    let onnx_path = dir.path().join("g.onnx");
+    let out = mipbound(&[
+        "generate",
+        "--widths",
+        "3,5,4,2",
+        "--seed",
+        "9",
+        "--out",
+        json_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = mipbound(&[
+        "convert",
+        json_path.to_str().unwrap(),
+        "--out",
+        onnx_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let a = mipbound_network::formats::load(&json_path, None).unwrap();
+    let b = mipbound_network::formats::load(&onnx_path, None).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(
+        a,
+        mipbound_network::random::he_network(&[3, 5, 4, 2], 0.1, true, 9)
+            .with_metadata(a.metadata().clone())
+    );
+    let c1 = json(&mipbound(&["count", json_path.to_str().unwrap(), "--json"]));
+    let c2 = json(&mipbound(&["count", onnx_path.to_str().unwrap(), "--json"]));
+    assert_eq!(c1["regions"], c2["regions"]);
+}

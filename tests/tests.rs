@@ -1,0 +1,7 @@
+//! Integration tests of mipbound: one binary, topic modules.
+
+mod bad_input;
+mod cli;
+mod exact;
+mod formats;
+mod oracle;
