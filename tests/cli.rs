@@ -183,3 +183,131 @@ fn generate_then_convert_round_trips() {
     let c2 = json(&mipbound(&["count", onnx_path.to_str().unwrap(), "--json"]));
     assert_eq!(c1["regions"], c2["regions"]);
 }
+
+#[test]
+fn estimate_is_reproducible_and_reports_every_width() {
+    let file = data("mlp-2-8-8-3.json");
+    let f = file.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("estimate.csv");
+    let args = |seed: &'static str| {
+        vec![
+            "estimate",
+            f,
+            "--box",
+            "-3,3",
+            "--xor",
+            "2,5,dense",
+            "--trials",
+            "4",
+            "--confidence",
+            "0.9",
+            "--seed",
+            seed,
+            "--exact",
+            "--json",
+        ]
+    };
+    let a = json(&mipbound(&args("5")));
+    let b = json(&mipbound(&args("5")));
+    let c = json(&mipbound(&args("6")));
+    let levels = |r: &serde_json::Value| -> Vec<serde_json::Value> {
+        r["widths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["levels"].clone())
+            .collect()
+    };
+    assert_eq!(levels(&a), levels(&b));
+    assert_ne!(levels(&a), levels(&c));
+    assert_eq!(a["seed"], 5);
+    let widths = a["widths"].as_array().unwrap();
+    assert_eq!(widths.len(), 3);
+    assert_eq!(widths[2]["xor"], "dense");
+    let alpha = a["alpha"].as_f64().unwrap();
+    assert!((alpha - (-(0.1f64).log2() / 4.0)).abs() < 1e-12);
+    for w in widths {
+        let lv: Vec<u64> = w["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
+        assert_eq!(lv.len(), 4);
+        let min = *lv.iter().min().unwrap() as f64;
+        assert!((w["lower_bound"]["log2"].as_f64().unwrap() - (min - alpha)).abs() < 1e-12);
+        assert!((w["lower_bound"]["confidence"].as_f64().unwrap() - 0.9).abs() < 1e-12);
+        assert_eq!(w["exhausted_trials"], 4);
+    }
+    let net = mipbound_network::formats::load(&file, None).unwrap();
+    assert_eq!(
+        a["exact"]["regions"],
+        crate::oracle::count_2d(&net, -3.0, 3.0) as u64
+    );
+    assert_eq!(a["upper_bounds"]["theorem1"], "1369");
+    assert!(a["upper_bounds"]["activation"].is_null());
+
+    let out = mipbound(&[
+        "estimate",
+        f,
+        "--box",
+        "-3,3",
+        "--xor",
+        "3,4",
+        "--trials",
+        "3",
+        "--csv",
+        csv_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for needle in [
+        "xor 3",
+        "xor 4",
+        "upper (Thm 1)",
+        "<= 1369",
+        "best lower bound: xor",
+    ] {
+        assert!(text.contains(needle), "missing '{needle}' in:\n{text}");
+    }
+    let csv_text = std::fs::read_to_string(&csv_path).unwrap();
+    let lines: Vec<&str> = csv_text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0].starts_with("network,input_dim,hidden_widths,domain,seed,xor,trials,alpha"));
+    assert!(
+        lines[1].contains(",3,3,") && lines[2].contains(",4,3,"),
+        "{csv_text}"
+    );
+}
+
+#[test]
+fn estimate_rejects_bad_settings() {
+    let file = data("mlp-2-8-8-3.json");
+    let f = file.to_str().unwrap();
+    for (args, fragment) in [
+        (
+            vec!["--confidence", "1.5"],
+            "--confidence must be strictly between 0 and 1",
+        ),
+        (vec!["--trials", "0"], "--trials must be at least 1"),
+        (
+            vec!["--threshold", "20"],
+            "--threshold must be between 1 and --trials (10)",
+        ),
+        (vec!["--alpha=-1"], "--alpha must be a positive number"),
+    ] {
+        let mut all = vec!["estimate", f];
+        all.extend(args);
+        let out = mipbound(&all);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(fragment), "{}", stderr(&out));
+    }
+    let out = mipbound(&["estimate", f, "--xor", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("XOR width '0' must be an integer from 1 to 64"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -5,3 +5,4 @@ mod cli;
 mod exact;
 mod formats;
 mod oracle;
+mod trials;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use mipbound_network::formats::Format;
+use mipbound_parity::XorWidth;
 
 /// Count and bound the linear regions of piecewise-linear neural networks.
 #[derive(Debug, Parser)]
@@ -19,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Count the linear regions exactly (depth-first search with an LP oracle).
     Count(CountArgs),
+    /// Probabilistic lower bounds on the number of regions (MIPBound: lazy random XORs).
+    Estimate(EstimateArgs),
     /// Show a network's layers, widths, parameters and stable units over the domain.
     Inspect(InspectArgs),
     /// Write a seeded random (He-initialised) ReLU network.
@@ -68,6 +71,50 @@ pub struct CountArgs {
     /// Skip LP bound tightening (interval bounds only).
     #[arg(long)]
     pub no_tighten: bool,
+}
+
+/// `mipbound estimate`.
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// XOR widths to compare (integers from 1 to 64, or `dense`).
+    #[arg(long = "xor", value_delimiter = ',', default_value = "2,3,4,5")]
+    pub widths: Vec<XorWidth>,
+    /// Trials per XOR width.
+    #[arg(long, default_value_t = 10)]
+    pub trials: usize,
+    /// Confidence of each width's lower bound; alpha = -log2(1 - C) / trials.
+    #[arg(long, conflicts_with = "alpha")]
+    pub confidence: Option<f64>,
+    /// Slack alpha of the bound 2^(j - alpha) (confidence 1 - 2^(-alpha * trials)).
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// Threshold c of the binomial-tail bound, fixed before the trials [default: trials/2
+    /// rounded up].
+    #[arg(long)]
+    pub threshold: Option<usize>,
+    /// Seed of the XOR streams (trial r of width k uses ChaCha8 stream k * 2^32 + r).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Time budget of all the trials; each trial gets a fair share of what is left.
+    #[arg(long, value_name = "SECONDS")]
+    pub time_limit: Option<f64>,
+    /// Time limit of each trial (its level is then witnessed, not proven maximal).
+    #[arg(long, value_name = "SECONDS")]
+    pub trial_time_limit: Option<f64>,
+    /// Also count the regions exactly, in the same table.
+    #[arg(long)]
+    pub exact: bool,
+    /// Time limit of the exact count.
+    #[arg(long, value_name = "SECONDS", requires = "exact")]
+    pub exact_time_limit: Option<f64>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write one CSV row per XOR width to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
 }
 
 /// `mipbound inspect`.

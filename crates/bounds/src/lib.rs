@@ -4,6 +4,8 @@ big integers ([`BigUint`]).
 
 # Brief overview
 
+- [`probabilistic`]: lower bounds from the levels of hashed (XOR) trials: the MBound
+  rule and the binomial-tail rule, with the argument that makes them valid.
 - [`analytic`]: architecture-only bounds (Zaslavsky, the trivial `2^N`, Serra,
   Tjandraatmadja & Ramalingam 2018 Theorem 1 as a dynamic programme).
 
@@ -14,6 +16,7 @@ conditions and reference values. This crate solves no LP and searches nothing.
 #![deny(missing_docs)]
 
 pub mod analytic;
+pub mod probabilistic;
 
 pub use num_bigint::BigUint;
 

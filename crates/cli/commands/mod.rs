@@ -2,6 +2,7 @@
 
 mod convert;
 mod count;
+mod estimate;
 mod generate;
 mod inspect;
 
@@ -18,6 +19,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Count(args) => count::run(args),
+        Command::Estimate(args) => estimate::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Convert(args) => convert::run(args),

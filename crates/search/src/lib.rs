@@ -21,6 +21,9 @@ then says so and its count is a lower bound.
 #![deny(missing_docs)]
 
 mod dfs;
+mod hashed;
+
+pub use hashed::{TrialOutcome, xor_candidates};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -239,34 +242,6 @@ impl<'a> RegionSearch<'a> {
         })
     }
 
-    /// Visits the units in `order`: a permutation of the hidden units that keeps every layer
-    /// contiguous and the layers in network order (units may be reordered within a layer).
-    pub fn with_order(mut self, order: Vec<UnitId>) -> Result<Self, SearchError> {
-        let widths = self.net.hidden_widths();
-        let mut seen = vec![Vec::new(); widths.len()];
-        let mut last_layer = 0;
-        for id in &order {
-            if id.layer >= widths.len() || id.unit >= widths[id.layer] {
-                return Err(SearchError::Order(format!("{id:?} is not a hidden unit")));
-            }
-            if id.layer < last_layer {
-                return Err(SearchError::Order("layers must be visited in order".into()));
-            }
-            last_layer = id.layer;
-            seen[id.layer].push(id.unit);
-        }
-        for (layer, units) in seen.iter_mut().enumerate() {
-            units.sort_unstable();
-            if *units != (0..widths[layer]).collect::<Vec<_>>() {
-                return Err(SearchError::Order(format!(
-                    "layer {layer} is not visited exactly once per unit"
-                )));
-            }
-        }
-        self.order = order;
-        Ok(self)
-    }
-
     /// The unit bounds used to fix stable units.
     pub fn bounds(&self) -> &UnitBounds {
         &self.bounds
@@ -277,20 +252,39 @@ impl<'a> RegionSearch<'a> {
         self.bound_seconds
     }
 
+    /// The network being searched.
+    pub fn network(&self) -> &Network {
+        self.net
+    }
+
     /// The unit visiting order.
     pub fn order(&self) -> &[UnitId] {
         &self.order
     }
 
-    /// Runs one depth-first search, calling `hooks` for every verified region.
+    /// Runs one depth-first search in the default order (layer by layer, units in index
+    /// order), calling `hooks` for every verified region.
     pub fn run<H: PatternHooks>(
         &self,
         hooks: &mut H,
         limits: &Limits,
     ) -> Result<SearchOutcome, SearchError> {
+        self.run_ordered(&self.order, hooks, limits)
+    }
+
+    /// Runs one depth-first search visiting the units in `order`: a permutation of the
+    /// hidden units that keeps the layers in network order (units may be reordered within a
+    /// layer, e.g. to decide XOR variables early).
+    pub fn run_ordered<H: PatternHooks>(
+        &self,
+        order: &[UnitId],
+        hooks: &mut H,
+        limits: &Limits,
+    ) -> Result<SearchOutcome, SearchError> {
+        self.check_order(order)?;
         let start = Instant::now();
         let oracle = HighsMarginOracle::new(self.domain, self.settings.seed as u32)?;
-        let positions = self.order.len();
+        let positions = order.len();
         let mut dfs = dfs::Dfs {
             net: self.net,
             domain: self.domain,
@@ -298,14 +292,10 @@ impl<'a> RegionSearch<'a> {
             oracle,
             hooks,
             limits,
-            order: &self.order,
-            bits: self
-                .order
-                .iter()
-                .map(|&id| self.net.pattern_index(id))
-                .collect(),
+            order,
+            bits: order.iter().map(|&id| self.net.pattern_index(id)).collect(),
             enters_layer: (0..positions)
-                .map(|p| p == 0 || self.order[p - 1].layer != self.order[p].layer)
+                .map(|p| p == 0 || order[p - 1].layer != order[p].layer)
                 .collect(),
             forms: Vec::with_capacity(self.net.hidden_layers().len()),
             pattern: BitVec::repeat(false, positions),
@@ -325,6 +315,31 @@ impl<'a> RegionSearch<'a> {
             stats: dfs.stats,
             seconds: start.elapsed().as_secs_f64(),
         })
+    }
+
+    fn check_order(&self, order: &[UnitId]) -> Result<(), SearchError> {
+        let widths = self.net.hidden_widths();
+        let mut seen = vec![Vec::new(); widths.len()];
+        let mut last_layer = 0;
+        for id in order {
+            if id.layer >= widths.len() || id.unit >= widths[id.layer] {
+                return Err(SearchError::Order(format!("{id:?} is not a hidden unit")));
+            }
+            if id.layer < last_layer {
+                return Err(SearchError::Order("layers must be visited in order".into()));
+            }
+            last_layer = id.layer;
+            seen[id.layer].push(id.unit);
+        }
+        for (layer, units) in seen.iter_mut().enumerate() {
+            units.sort_unstable();
+            if *units != (0..widths[layer]).collect::<Vec<_>>() {
+                return Err(SearchError::Order(format!(
+                    "layer {layer} is not visited exactly once per unit"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 

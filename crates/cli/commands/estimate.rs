@@ -1,0 +1,573 @@
+//! `mipbound estimate`: MIPBound lower bounds per XOR width, side by side, with the exact
+//! count and the upper bounds in the same table.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use mipbound_bounds::analytic::serra2018_theorem1;
+use mipbound_bounds::probabilistic::{LowerBound, alpha_for_confidence, mbound, tail_bound};
+use mipbound_bounds::{BigUint, log2};
+use mipbound_network::Pattern;
+use mipbound_parity::XorWidth;
+use mipbound_search::{
+    CountRegions, Flow, Limits, RegionSearch, SearchSettings, SearchStatus, TrialOutcome,
+};
+use serde::Serialize;
+
+use super::EXIT_INTERRUPTED;
+use crate::args::EstimateArgs;
+use crate::common::{interrupt_flag, load_network_and_domain};
+use crate::progress;
+use crate::report::{NetworkSummary, print_json, print_table, row};
+
+const DEFAULT_CONFIDENCE: f64 = 0.99;
+
+#[derive(Serialize)]
+struct TrialReport {
+    trial: usize,
+    stream: u64,
+    level: u32,
+    status: &'static str,
+    seconds: f64,
+    lp_solves: u64,
+    regions_found: u64,
+}
+
+#[derive(Serialize, Clone)]
+struct BoundReport {
+    level: u32,
+    alpha: f64,
+    log2: f64,
+    /// Smallest integer count allowed, as decimal text (`ceil(2^log2)`, at least 1).
+    value: String,
+    confidence: f64,
+}
+
+impl BoundReport {
+    fn new(b: &LowerBound) -> Self {
+        Self {
+            level: b.level,
+            alpha: b.alpha,
+            log2: b.exponent,
+            value: match b.min_count() {
+                Some(n) => n.to_string(),
+                None => format!("{:.3e}", b.exponent.exp2()),
+            },
+            confidence: b.confidence(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        if self.log2 <= 0.0 {
+            format!("2^{:.2} (trivial: >= 1)", self.log2)
+        } else {
+            format!("2^{:.2} = {}", self.log2, self.value)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct WidthReport {
+    xor: String,
+    trials: Vec<TrialReport>,
+    levels: Vec<u32>,
+    level_min: Option<u32>,
+    level_median: Option<f64>,
+    level_max: Option<u32>,
+    lower_bound: Option<BoundReport>,
+    tail_bound: Option<BoundReport>,
+    exhausted_trials: usize,
+    seconds_per_trial: f64,
+    lp_solves_per_trial: f64,
+}
+
+#[derive(Serialize)]
+struct ExactReport {
+    regions: u64,
+    complete: bool,
+    status: &'static str,
+    seconds: f64,
+    lp_solves: u64,
+}
+
+#[derive(Serialize)]
+struct UpperBounds {
+    /// Serra et al. 2018 Theorem 1 (decimal).
+    theorem1: String,
+    theorem1_log2: f64,
+    /// The activation-based empirical bound (AAAI 2020); not computed by this command yet.
+    activation: Option<String>,
+}
+
+#[derive(Serialize)]
+struct BestBound {
+    xor: String,
+    log2: f64,
+    value: String,
+    /// Union bound over the widths compared: 1 - sum of their failure probabilities.
+    confidence: f64,
+}
+
+#[derive(Serialize)]
+struct EstimateReport {
+    command: &'static str,
+    version: &'static str,
+    network: NetworkSummary,
+    seed: u64,
+    trials_per_width: usize,
+    alpha: f64,
+    confidence: f64,
+    threshold: usize,
+    widths: Vec<WidthReport>,
+    best_lower_bound: Option<BestBound>,
+    exact: Option<ExactReport>,
+    upper_bounds: UpperBounds,
+    interrupted: bool,
+    seconds: f64,
+}
+
+/// Stream of trial `r` of a width: `k * 2^32 + r` (`dense` uses k = 0).
+fn stream(width: XorWidth, trial: usize) -> u64 {
+    let code = match width {
+        XorWidth::Fixed(k) => k as u64,
+        XorWidth::Dense => 0,
+    };
+    (code << 32) | trial as u64
+}
+
+struct Plan {
+    alpha: f64,
+    threshold: usize,
+    failure: f64,
+}
+
+fn plan(args: &EstimateArgs) -> Result<Plan> {
+    if args.trials == 0 {
+        bail!("--trials must be at least 1");
+    }
+    if args.widths.is_empty() {
+        bail!("--xor needs at least one width");
+    }
+    let alpha = match (args.alpha, args.confidence) {
+        (Some(a), _) if !(a.is_finite() && a > 0.0) => bail!("--alpha must be a positive number"),
+        (Some(a), _) => a,
+        (None, Some(c)) if !(c > 0.0 && c < 1.0) => {
+            bail!("--confidence must be strictly between 0 and 1")
+        }
+        (None, c) => alpha_for_confidence(c.unwrap_or(DEFAULT_CONFIDENCE), args.trials),
+    };
+    let threshold = args.threshold.unwrap_or(args.trials.div_ceil(2));
+    if threshold == 0 || threshold > args.trials {
+        bail!(
+            "--threshold must be between 1 and --trials ({})",
+            args.trials
+        );
+    }
+    for (flag, value) in [
+        ("--time-limit", args.time_limit),
+        ("--trial-time-limit", args.trial_time_limit),
+        ("--exact-time-limit", args.exact_time_limit),
+    ] {
+        if let Some(v) = value
+            && !(v.is_finite() && v >= 0.0)
+        {
+            bail!("{flag} must be a non-negative number of seconds");
+        }
+    }
+    Ok(Plan {
+        alpha,
+        threshold,
+        failure: (-alpha * args.trials as f64).exp2(),
+    })
+}
+
+pub fn run(args: EstimateArgs) -> Result<ExitCode> {
+    let (net, domain) = load_network_and_domain(&args.net)?;
+    let plan = plan(&args)?;
+    let start = Instant::now();
+    let settings = SearchSettings {
+        seed: args.seed,
+        ..SearchSettings::default()
+    };
+    let search = RegionSearch::new(&net, &domain, settings)?;
+    // The CSV file is created only once the input is known to be good.
+    let mut csv_writer = match &args.csv {
+        Some(path) => Some(
+            csv::Writer::from_path(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let interrupt = interrupt_flag();
+    let deadline = args.time_limit.map(|s| start + Duration::from_secs_f64(s));
+
+    let bars = MultiProgress::with_draw_target(progress::draw_target());
+    let mut widths = Vec::new();
+    let mut interrupted = false;
+    let total_trials = args.widths.len() * args.trials;
+    for (w, &width) in args.widths.iter().enumerate() {
+        let bar = bars.add(ProgressBar::new(args.trials as u64));
+        bar.set_style(
+            ProgressStyle::with_template("xor {prefix:>5} {bar:30} {pos}/{len} trials {msg}")
+                .expect("valid template"),
+        );
+        bar.set_prefix(width.to_string());
+        let mut trials = Vec::new();
+        for r in 0..args.trials {
+            let done = w * args.trials + r;
+            let limits = Limits {
+                deadline: trial_deadline(deadline, args.trial_time_limit, total_trials - done),
+                interrupt: Some(interrupt.clone()),
+            };
+            let outcome: TrialOutcome =
+                search.run_trial(width, args.seed, stream(width, r), &limits)?;
+            if outcome.status == SearchStatus::Interrupted {
+                interrupted = true;
+                break;
+            }
+            bar.inc(1);
+            bar.set_message(format!("last level {}", outcome.level));
+            trials.push(TrialReport {
+                trial: r,
+                stream: stream(width, r),
+                level: outcome.level,
+                status: outcome.status.name(),
+                seconds: outcome.seconds,
+                lp_solves: outcome.stats.lp_solves,
+                regions_found: outcome.stats.regions,
+            });
+        }
+        bar.finish();
+        widths.push(summarize(width, trials, &plan));
+        if interrupted {
+            break;
+        }
+    }
+    let exact = if args.exact && !interrupted {
+        let limits = Limits::time_limit(args.exact_time_limit).with_interrupt(interrupt.clone());
+        let bar = bars.add(progress::counter("regions (exact count)"));
+        let mut hooks = CountRegions {
+            on_region: |_: &Pattern, _: &[f64]| {
+                bar.inc(1);
+                Flow::Continue
+            },
+        };
+        let out = search.run(&mut hooks, &limits)?;
+        bar.finish_and_clear();
+        interrupted |= out.status == SearchStatus::Interrupted;
+        Some(ExactReport {
+            regions: out.stats.regions,
+            complete: out.status.is_complete(),
+            status: out.status.name(),
+            seconds: out.seconds,
+            lp_solves: out.stats.lp_solves,
+        })
+    } else {
+        None
+    };
+    bars.clear().ok();
+
+    let theorem1: BigUint = serra2018_theorem1(net.input_dim(), &net.hidden_widths());
+    let report = EstimateReport {
+        command: "estimate",
+        version: env!("CARGO_PKG_VERSION"),
+        network: NetworkSummary::new(&args.net.net, &net, &domain),
+        seed: args.seed,
+        trials_per_width: args.trials,
+        alpha: plan.alpha,
+        confidence: 1.0 - plan.failure,
+        threshold: plan.threshold,
+        best_lower_bound: best_bound(&widths),
+        widths,
+        exact,
+        upper_bounds: UpperBounds {
+            theorem1_log2: log2(&theorem1),
+            theorem1: theorem1.to_string(),
+            activation: None,
+        },
+        interrupted,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    if let Some(writer) = csv_writer.as_mut() {
+        write_csv(writer, &report).with_context(|| {
+            format!("writing {}", args.csv.as_ref().expect("csv path").display())
+        })?;
+    }
+    if args.json {
+        print_json(&report);
+    } else {
+        print_text(&report);
+    }
+    Ok(if interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The earlier of the trial's own limit and a fair share of the remaining global budget.
+fn trial_deadline(
+    global: Option<Instant>,
+    per_trial: Option<f64>,
+    remaining_trials: usize,
+) -> Option<Instant> {
+    let now = Instant::now();
+    let own = per_trial.map(|s| now + Duration::from_secs_f64(s));
+    let share =
+        global.map(|d| now + d.saturating_duration_since(now) / remaining_trials.max(1) as u32);
+    match (own, share) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn summarize(width: XorWidth, trials: Vec<TrialReport>, plan: &Plan) -> WidthReport {
+    let levels: Vec<u32> = trials.iter().map(|t| t.level).collect();
+    let mut sorted = levels.clone();
+    sorted.sort_unstable();
+    let n = sorted.len();
+    let median = (n > 0).then(|| {
+        if n % 2 == 1 {
+            sorted[n / 2] as f64
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) as f64 / 2.0
+        }
+    });
+    let per_trial = |total: f64| if n == 0 { 0.0 } else { total / n as f64 };
+    WidthReport {
+        xor: width.to_string(),
+        level_min: sorted.first().copied(),
+        level_median: median,
+        level_max: sorted.last().copied(),
+        // After Ctrl-C, n may be below the planned number of trials: the failure
+        // probability is then computed for the n trials that finished.
+        lower_bound: mbound(&levels, plan.alpha).map(|b| BoundReport::new(&b)),
+        tail_bound: tail_bound(&levels, plan.threshold, plan.failure).map(|b| BoundReport::new(&b)),
+        exhausted_trials: trials.iter().filter(|t| t.status == "complete").count(),
+        seconds_per_trial: per_trial(trials.iter().map(|t| t.seconds).sum()),
+        lp_solves_per_trial: per_trial(trials.iter().map(|t| t.lp_solves as f64).sum()),
+        levels,
+        trials,
+    }
+}
+
+/// The largest MBound bound over the widths; its confidence by the union bound.
+fn best_bound(widths: &[WidthReport]) -> Option<BestBound> {
+    let bounds: Vec<(&WidthReport, &BoundReport)> = widths
+        .iter()
+        .filter_map(|w| w.lower_bound.as_ref().map(|b| (w, b)))
+        .collect();
+    let failure: f64 = bounds.iter().map(|(_, b)| 1.0 - b.confidence).sum();
+    let (w, b) = bounds
+        .into_iter()
+        .max_by(|a, b| a.1.log2.total_cmp(&b.1.log2))?;
+    Some(BestBound {
+        xor: w.xor.clone(),
+        log2: b.log2,
+        value: b.value.clone(),
+        confidence: (1.0 - failure).max(0.0),
+    })
+}
+
+fn print_text(r: &EstimateReport) {
+    let mut rows = r.network.rows();
+    rows.push(row(
+        "trials",
+        format!(
+            "{} per width; each width's bound holds with probability >= {:.4} (alpha {:.3}); tail bound: threshold {} of {}",
+            r.trials_per_width, r.confidence, r.alpha, r.threshold, r.trials_per_width
+        ),
+    ));
+    rows.push(row(
+        "seed",
+        format!(
+            "{} (trial r of width k: ChaCha8 stream k * 2^32 + r)",
+            r.seed
+        ),
+    ));
+    print_table(&rows);
+    println!();
+    let header = [
+        "",
+        "levels min/med/max",
+        "lower bound",
+        "confidence",
+        "tail bound",
+        "s/trial",
+        "LPs/trial",
+    ];
+    let mut table: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    for w in &r.widths {
+        let levels = match (w.level_min, w.level_median, w.level_max) {
+            (Some(a), Some(m), Some(b)) => format!("{a}/{m}/{b}"),
+            _ => "no trial finished".into(),
+        };
+        table.push(vec![
+            format!("xor {}", w.xor),
+            levels,
+            w.lower_bound
+                .as_ref()
+                .map_or("-".into(), BoundReport::describe),
+            w.lower_bound
+                .as_ref()
+                .map_or("-".into(), |b| format!("{:.4}", b.confidence)),
+            w.tail_bound
+                .as_ref()
+                .map_or("-".into(), BoundReport::describe),
+            format!("{:.3}", w.seconds_per_trial),
+            format!("{:.0}", w.lp_solves_per_trial),
+        ]);
+    }
+    if let Some(e) = &r.exact {
+        let count = if e.complete {
+            format!(
+                "= {} (2^{:.2})",
+                e.regions,
+                (e.regions.max(1) as f64).log2()
+            )
+        } else {
+            format!(">= {} ({})", e.regions, e.status)
+        };
+        table.push(vec![
+            "exact".into(),
+            "-".into(),
+            count,
+            if e.complete {
+                "exact".into()
+            } else {
+                "-".into()
+            },
+            "-".into(),
+            format!("{:.3}", e.seconds),
+            e.lp_solves.to_string(),
+        ]);
+    }
+    table.push(vec![
+        "upper (Thm 1)".into(),
+        "-".into(),
+        format!(
+            "<= {} (2^{:.2})",
+            r.upper_bounds.theorem1, r.upper_bounds.theorem1_log2
+        ),
+        "proven".into(),
+        "-".into(),
+        "-".into(),
+        "-".into(),
+    ]);
+    table.push(vec![
+        "upper (activ.)".into(),
+        "-".into(),
+        r.upper_bounds
+            .activation
+            .clone()
+            .unwrap_or_else(|| "not computed".into()),
+        "-".into(),
+        "-".into(),
+        "-".into(),
+        "-".into(),
+    ]);
+    print_columns(&table);
+    if let Some(b) = &r.best_lower_bound {
+        println!();
+        println!(
+            "best lower bound: xor {}: 2^{:.2} = {} (holds with probability >= {:.4} after taking the best of {} widths)",
+            b.xor,
+            b.log2,
+            b.value,
+            b.confidence,
+            r.widths.len()
+        );
+    }
+    if r.interrupted {
+        println!("interrupted: bounds use only the trials that finished");
+    }
+}
+
+fn print_columns(table: &[Vec<String>]) {
+    let columns = table[0].len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in table {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, &w)| format!("{cell:<w$}"))
+            .collect();
+        println!("{}", cells.join("  ").trim_end());
+    }
+}
+
+#[derive(Serialize)]
+struct CsvRow<'a> {
+    network: &'a str,
+    input_dim: usize,
+    hidden_widths: String,
+    domain: &'a str,
+    seed: u64,
+    xor: &'a str,
+    trials: usize,
+    alpha: f64,
+    confidence: f64,
+    threshold: usize,
+    levels: String,
+    level_min: Option<u32>,
+    level_median: Option<f64>,
+    level_max: Option<u32>,
+    lower_bound_log2: Option<f64>,
+    lower_bound: Option<&'a str>,
+    tail_bound_log2: Option<f64>,
+    tail_bound: Option<&'a str>,
+    exhausted_trials: usize,
+    seconds_per_trial: f64,
+    lp_solves_per_trial: f64,
+    exact_regions: Option<u64>,
+    exact_complete: Option<bool>,
+    exact_seconds: Option<f64>,
+    upper_bound_theorem1: &'a str,
+    upper_bound_activation: Option<&'a str>,
+}
+
+fn write_csv(writer: &mut csv::Writer<std::fs::File>, r: &EstimateReport) -> Result<()> {
+    let join = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(";");
+    let widths: Vec<u32> = r.network.hidden_widths.iter().map(|&w| w as u32).collect();
+    for w in &r.widths {
+        writer.serialize(CsvRow {
+            network: &r.network.path,
+            input_dim: r.network.input_dim,
+            hidden_widths: join(&widths),
+            domain: &r.network.domain,
+            seed: r.seed,
+            xor: &w.xor,
+            trials: w.levels.len(),
+            alpha: r.alpha,
+            confidence: r.confidence,
+            threshold: r.threshold,
+            levels: join(&w.levels),
+            level_min: w.level_min,
+            level_median: w.level_median,
+            level_max: w.level_max,
+            lower_bound_log2: w.lower_bound.as_ref().map(|b| b.log2),
+            lower_bound: w.lower_bound.as_ref().map(|b| b.value.as_str()),
+            tail_bound_log2: w.tail_bound.as_ref().map(|b| b.log2),
+            tail_bound: w.tail_bound.as_ref().map(|b| b.value.as_str()),
+            exhausted_trials: w.exhausted_trials,
+            seconds_per_trial: w.seconds_per_trial,
+            lp_solves_per_trial: w.lp_solves_per_trial,
+            exact_regions: r.exact.as_ref().map(|e| e.regions),
+            exact_complete: r.exact.as_ref().map(|e| e.complete),
+            exact_seconds: r.exact.as_ref().map(|e| e.seconds),
+            upper_bound_theorem1: &r.upper_bounds.theorem1,
+            upper_bound_activation: r.upper_bounds.activation.as_deref(),
+        })?;
+    }
+    writer.flush()?;
+    Ok(())
+}
