@@ -246,7 +246,27 @@ fn estimate_is_reproducible_and_reports_every_width() {
         crate::oracle::count_2d(&net, -3.0, 3.0) as u64
     );
     assert_eq!(a["upper_bounds"]["theorem1"], "1369");
-    assert!(a["upper_bounds"]["activation"].is_null());
+    let activation: u64 = a["upper_bounds"]["activation"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let exact = a["exact"]["regions"].as_u64().unwrap();
+    assert!(
+        exact <= activation && activation <= 1369,
+        "{exact} {activation}"
+    );
+    let skipped = json(&mipbound(&[
+        "estimate",
+        f,
+        "--xor",
+        "3",
+        "--trials",
+        "2",
+        "--no-activation-bound",
+        "--json",
+    ]));
+    assert!(skipped["upper_bounds"]["activation"].is_null());
 
     let out = mipbound(&[
         "estimate",
@@ -310,4 +330,67 @@ fn estimate_rejects_bad_settings() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn bounds_lists_every_bound_and_the_activity_table() {
+    let file = data("mlp-2-8-8-3.json");
+    let f = file.to_str().unwrap();
+    let report = json(&mipbound(&["bounds", f, "--box", "-3,3", "--json"]));
+    let bounds = report["bounds"].as_array().unwrap();
+    let value = |name: &str| -> Option<String> {
+        bounds
+            .iter()
+            .find(|b| b["name"] == name)
+            .unwrap_or_else(|| panic!("no bound {name}"))["value"]
+            .as_str()
+            .map(str::to_string)
+    };
+    assert_eq!(value("Theorem 1").as_deref(), Some("1369"));
+    assert_eq!(value("trivial 2^N").as_deref(), Some("65536"));
+    assert_eq!(value("Zaslavsky"), None);
+    assert_eq!(value("maxout bound"), None);
+    // n0 = 2, widths [8, 8]: both constructions apply (n_l >= 3 n0).
+    assert_eq!(value("Montufar 2014 construction").as_deref(), Some("592"));
+    assert_eq!(value("Serra 2018 construction").as_deref(), Some("925"));
+    let activation: u64 = value("activation-based").unwrap().parse().unwrap();
+    let net = mipbound_network::formats::load(&file, None).unwrap();
+    let exact = crate::oracle::count_2d(&net, -3.0, 3.0) as u64;
+    assert!(exact <= activation && activation <= 1369);
+    let rows = report["activation"]["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["layer"], 1);
+    assert!(rows[0]["limit"].is_null());
+    assert!(rows.iter().skip(1).all(|r| r["layer"] == 2));
+    let text = stdout(&mipbound(&["bounds", f, "--box", "-3,3"]));
+    for needle in [
+        "Theorem 1",
+        "activation-based",
+        "A_l(k)",
+        "not applicable: no maxout units",
+    ] {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+}
+
+#[test]
+fn formulate_writes_an_mps_and_an_lp_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = data("mlp-2-8-8-3.json");
+    for name in ["model.mps", "model.lp"] {
+        let out_path = dir.path().join(name);
+        let out = mipbound(&[
+            "formulate",
+            file.to_str().unwrap(),
+            "--out",
+            out_path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        for needle in ["x_0", "z_1_0", "d_2_7", "f"] {
+            assert!(text.contains(needle), "{name} lacks {needle}");
+        }
+    }
+    let out = mipbound(&["formulate", file.to_str().unwrap(), "--out", "model.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("the output must end in .mps or .lp"));
 }

@@ -1,6 +1,7 @@
 //! Integration tests of mipbound: one binary, topic modules.
 
 mod bad_input;
+mod bounds;
 mod cli;
 mod exact;
 mod formats;

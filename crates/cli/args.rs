@@ -22,6 +22,10 @@ pub enum Command {
     Count(CountArgs),
     /// Probabilistic lower bounds on the number of regions (MIPBound: lazy random XORs).
     Estimate(EstimateArgs),
+    /// Every applicable upper bound (analytic and activation-based) with its source.
+    Bounds(BoundsArgs),
+    /// Write the big-M MILP of the network (ICML 2018's counting model) as MPS or LP.
+    Formulate(FormulateArgs),
     /// Show a network's layers, widths, parameters and stable units over the domain.
     Inspect(InspectArgs),
     /// Write a seeded random (He-initialised) ReLU network.
@@ -115,6 +119,51 @@ pub struct EstimateArgs {
     /// Also write one CSV row per XOR width to FILE.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Skip the activation-based upper bound (its MILPs).
+    #[arg(long)]
+    pub no_activation_bound: bool,
+    /// Time budget of the activation-based bound's MILPs.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub bounds_time_limit: f64,
+    #[command(flatten)]
+    pub milp: MilpArgs,
+}
+
+/// Settings of the activation-based bound's MILPs.
+#[derive(Debug, Args)]
+pub struct MilpArgs {
+    /// Time limit of each MILP (a stopped MILP contributes its proven dual bound).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub milp_time_limit: f64,
+    /// Most limits k solved per layer for A_l(k), I_l(k) (rounded up in between).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub max_limits: usize,
+}
+
+/// `mipbound bounds`.
+#[derive(Debug, Args)]
+pub struct BoundsArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
+    pub milp: MilpArgs,
+    /// Time budget of all the MILPs; past it, unsolved quantities take their conservative
+    /// values (the bound stays valid, only looser).
+    #[arg(long, value_name = "SECONDS")]
+    pub time_limit: Option<f64>,
+    /// Print one JSON object instead of the tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mipbound formulate`.
+#[derive(Debug, Args)]
+pub struct FormulateArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Output file: .mps or .lp (written by HiGHS).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `mipbound inspect`.

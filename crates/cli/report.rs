@@ -68,3 +68,25 @@ impl NetworkSummary {
         ]
     }
 }
+
+/// Prints rows of cells as left-aligned columns; the first row is the header.
+pub fn print_columns(table: &[Vec<String>]) {
+    let columns = table[0].len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in table {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, &w)| format!("{cell:<w$}"))
+            .collect();
+        println!("{}", cells.join("  ").trim_end());
+    }
+}

@@ -6,16 +6,23 @@ big integers ([`BigUint`]).
 
 - [`probabilistic`]: lower bounds from the levels of hashed (XOR) trials: the MBound
   rule and the binomial-tail rule, with the argument that makes them valid.
-- [`analytic`]: architecture-only bounds (Zaslavsky, the trivial `2^N`, Serra,
-  Tjandraatmadja & Ramalingam 2018 Theorem 1 as a dynamic programme).
+- [`analytic`]: architecture-only bounds in exact big integers (Zaslavsky, the trivial
+  `2^N`, per-layer products, Serra, Tjandraatmadja & Ramalingam 2018 Theorem 1 as a dynamic
+  programme, the maxout bound, Hu & Zhang Theorems 1-2) and the lower-bound constructions
+  on the maximum over parameters (only where their conditions hold).
+- [`empirical`]: the activation-based upper bound of Serra & Ramalingam 2020 for the
+  trained weights: MILPs (HiGHS, via `mipbound-formulation`) for `A_l(k)`, `I_l(k)`,
+  `S_l(k)`, then a dynamic programme whose soundness argument is in the module doc.
 
 Every bound counts activation regions (distinct patterns with non-empty interior), which is
 what the region search counts; see `../shared/reference/bounds-catalogue.md` for sources,
-conditions and reference values. This crate solves no LP and searches nothing.
+conditions and reference values. Only [`empirical`] solves MILPs; nothing here searches
+regions.
 */
 #![deny(missing_docs)]
 
 pub mod analytic;
+pub mod empirical;
 pub mod probabilistic;
 
 pub use num_bigint::BigUint;

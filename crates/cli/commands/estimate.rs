@@ -97,8 +97,11 @@ struct UpperBounds {
     /// Serra et al. 2018 Theorem 1 (decimal).
     theorem1: String,
     theorem1_log2: f64,
-    /// The activation-based empirical bound (AAAI 2020); not computed by this command yet.
+    /// The activation-based bound (AAAI 2020) for these weights; `None` when skipped.
     activation: Option<String>,
+    activation_log2: Option<f64>,
+    activation_milps: Option<usize>,
+    activation_seconds: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -175,6 +178,10 @@ fn plan(args: &EstimateArgs) -> Result<Plan> {
         {
             bail!("{flag} must be a non-negative number of seconds");
         }
+    }
+    super::bounds::check_milp_args(&args.milp)?;
+    if !(args.bounds_time_limit.is_finite() && args.bounds_time_limit >= 0.0) {
+        bail!("--bounds-time-limit must be a non-negative number of seconds");
     }
     Ok(Plan {
         alpha,
@@ -268,6 +275,11 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     };
     bars.clear().ok();
 
+    let activation = if args.no_activation_bound || interrupted {
+        None
+    } else {
+        Some(super::bounds::activation(&net, &domain, &args.milp, Some(args.bounds_time_limit))?.1)
+    };
     let theorem1: BigUint = serra2018_theorem1(net.input_dim(), &net.hidden_widths());
     let report = EstimateReport {
         command: "estimate",
@@ -284,7 +296,10 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
         upper_bounds: UpperBounds {
             theorem1_log2: log2(&theorem1),
             theorem1: theorem1.to_string(),
-            activation: None,
+            activation_log2: activation.as_ref().map(|a| a.log2),
+            activation_milps: activation.as_ref().map(|a| a.milps),
+            activation_seconds: activation.as_ref().map(|a| a.seconds),
+            activation: activation.map(|a| a.bound),
         },
         interrupted,
         seconds: start.elapsed().as_secs_f64(),
@@ -455,19 +470,35 @@ fn print_text(r: &EstimateReport) {
         "-".into(),
         "-".into(),
     ]);
-    table.push(vec![
-        "upper (activ.)".into(),
-        "-".into(),
-        r.upper_bounds
-            .activation
-            .clone()
-            .unwrap_or_else(|| "not computed".into()),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-    ]);
-    print_columns(&table);
+    let u = &r.upper_bounds;
+    table.push(
+        match (
+            &u.activation,
+            u.activation_log2,
+            u.activation_seconds,
+            u.activation_milps,
+        ) {
+            (Some(v), Some(l), Some(s), Some(m)) => vec![
+                "upper (activ.)".into(),
+                "-".into(),
+                format!("<= {v} (2^{l:.2})"),
+                "proven".into(),
+                "-".into(),
+                format!("{s:.3}"),
+                format!("{m} MILPs"),
+            ],
+            _ => vec![
+                "upper (activ.)".into(),
+                "-".into(),
+                "not computed".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+            ],
+        },
+    );
+    crate::report::print_columns(&table);
     if let Some(b) = &r.best_lower_bound {
         println!();
         println!(
@@ -481,27 +512,6 @@ fn print_text(r: &EstimateReport) {
     }
     if r.interrupted {
         println!("interrupted: bounds use only the trials that finished");
-    }
-}
-
-fn print_columns(table: &[Vec<String>]) {
-    let columns = table[0].len();
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            table
-                .iter()
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in table {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &w)| format!("{cell:<w$}"))
-            .collect();
-        println!("{}", cells.join("  ").trim_end());
     }
 }
 

@@ -1,8 +1,10 @@
 //! One module per command; `run` dispatches.
 
+mod bounds;
 mod convert;
 mod count;
 mod estimate;
+mod formulate;
 mod generate;
 mod inspect;
 
@@ -20,6 +22,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Count(args) => count::run(args),
         Command::Estimate(args) => estimate::run(args),
+        Command::Bounds(args) => bounds::run(args),
+        Command::Formulate(args) => formulate::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Convert(args) => convert::run(args),

@@ -38,6 +38,8 @@ pub enum LpStatus {
     Infeasible,
     /// Unbounded (or infeasible, when HiGHS cannot tell).
     Unbounded,
+    /// A MIP found a solution better than the `objective_target` option and stopped.
+    TargetReached,
     /// Stopped by the time limit or another limit before optimality.
     Stopped,
 }
@@ -172,6 +174,43 @@ impl HighsLp {
         Ok(())
     }
 
+    /// Changes a row's bounds.
+    pub fn set_row_bounds(
+        &mut self,
+        row: usize,
+        lower: f64,
+        upper: f64,
+    ) -> Result<(), OracleError> {
+        // SAFETY: valid instance and row index.
+        let status =
+            unsafe { highs_sys::Highs_changeRowBounds(self.ptr(), row as HighsInt, lower, upper) };
+        check("Highs_changeRowBounds", status)
+    }
+
+    /// Names a column (used by [`HighsLp::write_model`]).
+    pub fn set_col_name(&mut self, col: usize, name: &str) -> Result<(), OracleError> {
+        let name = CString::new(name).map_err(|_| OracleError::Call {
+            call: "Highs_passColName (name contains NUL)",
+            status: -1,
+        })?;
+        // SAFETY: valid instance, column index and NUL-terminated name.
+        let status =
+            unsafe { highs_sys::Highs_passColName(self.ptr(), col as HighsInt, name.as_ptr()) };
+        check("Highs_passColName", status)
+    }
+
+    /// Names a row (used by [`HighsLp::write_model`]).
+    pub fn set_row_name(&mut self, row: usize, name: &str) -> Result<(), OracleError> {
+        let name = CString::new(name).map_err(|_| OracleError::Call {
+            call: "Highs_passRowName (name contains NUL)",
+            status: -1,
+        })?;
+        // SAFETY: valid instance, row index and NUL-terminated name.
+        let status =
+            unsafe { highs_sys::Highs_passRowName(self.ptr(), row as HighsInt, name.as_ptr()) };
+        check("Highs_passRowName", status)
+    }
+
     /// Changes a column's bounds.
     pub fn set_col_bounds(
         &mut self,
@@ -201,10 +240,14 @@ impl HighsLp {
         check("Highs_changeObjectiveSense", status)
     }
 
-    /// Solves (warm from the previous basis when there is one).
+    /// Solves (warm from the previous basis when there is one). The `time_limit` option,
+    /// if set, applies to this solve alone (HiGHS's run clock is reset first).
     pub fn solve(&mut self) -> Result<LpStatus, OracleError> {
         // SAFETY: valid instance.
-        let run = unsafe { highs_sys::Highs_run(self.ptr()) };
+        let run = unsafe {
+            highs_sys::Highs_zeroAllClocks(self.ptr());
+            highs_sys::Highs_run(self.ptr())
+        };
         // SAFETY: valid instance.
         let raw = unsafe { highs_sys::Highs_getModelStatus(self.model.as_ptr()) };
         let status =
@@ -218,12 +261,12 @@ impl HighsLp {
             HighsModelStatus::Unbounded | HighsModelStatus::UnboundedOrInfeasible => {
                 Ok(LpStatus::Unbounded)
             }
+            HighsModelStatus::ObjectiveTarget => Ok(LpStatus::TargetReached),
             HighsModelStatus::ReachedTimeLimit
             | HighsModelStatus::ReachedIterationLimit
             | HighsModelStatus::ReachedSolutionLimit
             | HighsModelStatus::ReachedInterrupt
-            | HighsModelStatus::ObjectiveBound
-            | HighsModelStatus::ObjectiveTarget => Ok(LpStatus::Stopped),
+            | HighsModelStatus::ObjectiveBound => Ok(LpStatus::Stopped),
             other => {
                 check("Highs_run", run)?;
                 Err(OracleError::Solve(other))

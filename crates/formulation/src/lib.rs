@@ -12,6 +12,8 @@ are solved.
 - [`HighsLp`]: a thin, index-based safe wrapper over one HiGHS instance (`threads = 1`,
   fixed `random_seed`): add and delete rows, change bounds and costs, re-solve warm, read
   status and solution. It is the only place this workspace calls HiGHS.
+- [`BigM`]: the big-M MILP of the network (stable units fixed), optionally with ICML
+  2018's margin `f`; solved for proven dual bounds or written as MPS/LP.
 - [`MarginOracle`] / [`HighsMarginOracle`]: the LP oracle of the region search, maximising
   the margin `t` of a stack of normalised half-spaces; a region has non-empty interior iff
   `t > 0`.
@@ -23,11 +25,13 @@ This crate does not search (see `mipbound-search`) and does not bound (`mipbound
 mod affine;
 mod domain;
 mod highs_lp;
+mod milp;
 mod oracle;
 mod tightening;
 
 pub use affine::LayerForms;
 pub use domain::{Domain, DomainError};
 pub use highs_lp::{HighsLp, LpStatus, OracleError};
+pub use milp::{BigM, MilpBound, MilpStop, UnitColumns};
 pub use oracle::{HalfSpace, HighsMarginOracle, MarginOracle, Witness};
 pub use tightening::{Interval, Stability, UnitBounds};

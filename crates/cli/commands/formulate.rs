@@ -1,0 +1,36 @@
+//! `mipbound formulate`: the counting MILP, written by HiGHS for another solver.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use mipbound_formulation::{BigM, UnitBounds};
+
+use crate::args::FormulateArgs;
+use crate::common::load_network_and_domain;
+
+pub fn run(args: FormulateArgs) -> Result<ExitCode> {
+    let (net, domain) = load_network_and_domain(&args.net)?;
+    let ext = args
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("mps" | "lp")) {
+        bail!("{}: the output must end in .mps or .lp", args.out.display());
+    }
+    let bounds = UnitBounds::tightened(&net, &domain, 0)?;
+    let mut milp =
+        BigM::new(&net, &domain, &bounds, usize::MAX, 0)?.with_margin(&bounds, domain.scale())?;
+    milp.write(&args.out)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    let counts = bounds.stability_counts();
+    let unstable: usize = counts.iter().map(|c| c.2).sum();
+    println!(
+        "wrote {}: maximise the margin f over x in {}, {} binaries ({} unstable units, stable ones fixed); a pattern is a region iff f > 0",
+        args.out.display(),
+        domain.describe(),
+        net.num_hidden_units(),
+        unstable
+    );
+    Ok(ExitCode::SUCCESS)
+}
