@@ -209,3 +209,39 @@ fn time_limited_count_is_a_lower_bound() {
     assert_eq!(cut.status, SearchStatus::TimeLimit);
     assert!(cut.stats.regions < full);
 }
+
+/// Both LP solvers and both unit orders find the same regions.
+#[test]
+fn lp_solvers_and_unit_orders_agree() {
+    use mipbound_search::LpBackend;
+    for (i, widths) in [
+        vec![2, 8, 8],
+        vec![5, 10, 6],
+        vec![30, 8, 6],
+        vec![1, 6, 6, 6],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let net = he_network(widths, 0.4, false, 900 + i as u64);
+        let domain = Domain::uniform(widths[0], -1.0, 1.0).unwrap();
+        let mut counts = Vec::new();
+        for lp in [LpBackend::Dense, LpBackend::Highs] {
+            for dynamic_order in [true, false] {
+                let settings = SearchSettings {
+                    lp,
+                    dynamic_order,
+                    ..SearchSettings::default()
+                };
+                let out = count_regions(&net, &domain, settings, &Limits::default()).unwrap();
+                assert_eq!(out.stats.rejected_witnesses, 0);
+                assert_eq!(out.stats.lp_fallbacks, 0);
+                counts.push(out.stats.regions);
+            }
+        }
+        assert!(
+            counts.iter().all(|&c| c == counts[0]),
+            "{widths:?}: {counts:?}"
+        );
+    }
+}

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use mipbound_network::formats::Format;
 use mipbound_parity::XorWidth;
+use mipbound_search::LpBackend;
 
 /// Count and bound the linear regions of piecewise-linear neural networks.
 #[derive(Debug, Parser)]
@@ -75,6 +76,12 @@ pub struct CountArgs {
     /// Skip LP bound tightening (interval bounds only).
     #[arg(long)]
     pub no_tighten: bool,
+    /// Margin LP solver: `dense` (mipbound's dual simplex) or `highs`.
+    #[arg(long, value_name = "dense|highs", default_value = "dense")]
+    pub lp: LpBackend,
+    /// Decide the units of a layer in index order instead of choosing at each node.
+    #[arg(long)]
+    pub static_order: bool,
 }
 
 /// `mipbound estimate`.
@@ -119,6 +126,9 @@ pub struct EstimateArgs {
     /// Also write one CSV row per XOR width to FILE.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Margin LP solver of the trials and the exact count: `dense` or `highs`.
+    #[arg(long, value_name = "dense|highs", default_value = "dense")]
+    pub lp: LpBackend,
     /// Skip the activation-based upper bound (its MILPs).
     #[arg(long)]
     pub no_activation_bound: bool,

@@ -34,6 +34,8 @@ struct CountReport {
     witness_reuses: u64,
     nodes: u64,
     rejected_witnesses: u64,
+    lp_solver: &'static str,
+    lp_fallbacks: u64,
     stable_units: Vec<StableUnits>,
     /// Serra et al. 2018 Theorem 1 for the architecture (decimal: it can exceed 64 bits).
     theorem1_upper_bound: String,
@@ -98,6 +100,8 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         margin_tolerance: args.margin_tolerance,
         tighten_bounds: !args.no_tighten,
         seed: args.seed,
+        lp: args.lp,
+        dynamic_order: !args.static_order,
     };
     let limits = Limits::time_limit(args.time_limit).with_interrupt(interrupt_flag());
     let search = RegionSearch::new(&net, &domain, settings)?;
@@ -151,6 +155,8 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         witness_reuses: stats.witness_reuses,
         nodes: stats.nodes,
         rejected_witnesses: stats.rejected_witnesses,
+        lp_solver: args.lp.name(),
+        lp_fallbacks: stats.lp_fallbacks,
         stable_units: stable_units(search.bounds()),
         theorem1_upper_bound: serra2018_theorem1(net.input_dim(), &net.hidden_widths()).to_string(),
         seed: args.seed,
@@ -193,8 +199,8 @@ fn print_text(r: &CountReport) {
     rows.push(row(
         "lp solves",
         format!(
-            "{} ({:.3} per region; {} infeasible; {} more for bound tightening)",
-            r.lp_solves, r.lp_solves_per_region, r.infeasible_lps, r.bound_lp_solves
+            "{} ({:.3} per region; {} infeasible; {} more for bound tightening; solver {}, {} HiGHS fallbacks)",
+            r.lp_solves, r.lp_solves_per_region, r.infeasible_lps, r.bound_lp_solves, r.lp_solver, r.lp_fallbacks
         ),
     ));
     rows.push(row(

@@ -196,6 +196,7 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     let start = Instant::now();
     let settings = SearchSettings {
         seed: args.seed,
+        lp: args.lp,
         ..SearchSettings::default()
     };
     let search = RegionSearch::new(&net, &domain, settings)?;

@@ -14,15 +14,18 @@ are solved.
   status and solution. It is the only place this workspace calls HiGHS.
 - [`BigM`]: the big-M MILP of the network (stable units fixed), optionally with ICML
   2018's margin `f`; solved for proven dual bounds or written as MPS/LP.
-- [`MarginOracle`] / [`HighsMarginOracle`]: the LP oracle of the region search, maximising
-  the margin `t` of a stack of normalised half-spaces; a region has non-empty interior iff
-  `t > 0`.
+- [`MarginOracle`]: the LP oracle of the region search, maximising the margin `t` of a
+  stack of normalised half-spaces; a region has non-empty interior iff `t > 0`. Two
+  implementations: [`DenseMarginOracle`], a dense bounded dual simplex warm-started across
+  pushes and pops (the default), and [`HighsMarginOracle`] on one warm HiGHS model (also the
+  dense oracle's fallback on numerical trouble).
 
 This crate does not search (see `mipbound-search`) and does not bound (`mipbound-bounds`).
 */
 #![deny(missing_docs)]
 
 mod affine;
+mod dense_lp;
 mod domain;
 mod highs_lp;
 mod milp;
@@ -30,6 +33,7 @@ mod oracle;
 mod tightening;
 
 pub use affine::LayerForms;
+pub use dense_lp::DenseMarginOracle;
 pub use domain::{Domain, DomainError};
 pub use highs_lp::{HighsLp, LpStatus, OracleError};
 pub use milp::{BigM, MilpBound, MilpStop, UnitColumns};

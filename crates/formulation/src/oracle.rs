@@ -59,8 +59,19 @@ pub trait MarginOracle {
     fn depth(&self) -> usize;
     /// Maximises the margin over the box and every half-space on the stack.
     fn solve(&mut self) -> Result<Witness, OracleError>;
+    /// Like [`MarginOracle::solve`], but may stop as soon as the optimum is proven to be at
+    /// most `threshold`; the witness then carries that upper bound as its margin and its
+    /// point is meaningless.
+    fn solve_above(&mut self, threshold: f64) -> Result<Witness, OracleError> {
+        let _ = threshold;
+        self.solve()
+    }
     /// Number of LPs solved so far.
     fn solves(&self) -> u64;
+    /// Number of LPs handed to a fallback solver after numerical trouble.
+    fn fallbacks(&self) -> u64 {
+        0
+    }
 }
 
 /// The margin LP on one warm HiGHS model: rows are pushed and popped with the search.

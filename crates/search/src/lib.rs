@@ -31,9 +31,42 @@ use std::time::{Duration, Instant};
 
 use bitvec::prelude::BitVec;
 use mipbound_formulation::{
-    Domain, DomainError, HighsMarginOracle, OracleError, UnitBounds, Witness,
+    DenseMarginOracle, Domain, DomainError, HighsMarginOracle, MarginOracle, OracleError,
+    UnitBounds, Witness,
 };
 use mipbound_network::{Network, Pattern, UnitId};
+
+/// Which LP solver answers the search's margin LPs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LpBackend {
+    /// mipbound's dense bounded dual simplex (falls back to HiGHS on numerical trouble).
+    #[default]
+    Dense,
+    /// HiGHS, one warm model per search.
+    Highs,
+}
+
+impl std::str::FromStr for LpBackend {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "dense" => Ok(LpBackend::Dense),
+            "highs" => Ok(LpBackend::Highs),
+            other => Err(format!("unknown LP solver '{other}' (use dense or highs)")),
+        }
+    }
+}
+
+impl LpBackend {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            LpBackend::Dense => "dense",
+            LpBackend::Highs => "highs",
+        }
+    }
+}
 
 /// Settings of a region search.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +79,12 @@ pub struct SearchSettings {
     pub tighten_bounds: bool,
     /// Seed for HiGHS's `random_seed`. [default: 0]
     pub seed: u64,
+    /// The margin LP solver. [default: dense]
+    pub lp: LpBackend,
+    /// In [`RegionSearch::run`], pick the next unit of a layer at each node (units that
+    /// cannot cut the region first, then the one farthest from the witness) instead of the
+    /// index order. [default: true]
+    pub dynamic_order: bool,
 }
 
 impl Default for SearchSettings {
@@ -54,6 +93,8 @@ impl Default for SearchSettings {
             margin_tolerance: 1e-7,
             tighten_bounds: true,
             seed: 0,
+            lp: LpBackend::Dense,
+            dynamic_order: true,
         }
     }
 }
@@ -142,6 +183,8 @@ pub struct SearchStats {
     pub nodes: u64,
     /// Full patterns whose witness failed the forward-pass check (not counted; expected 0).
     pub rejected_witnesses: u64,
+    /// Margin LPs the dense solver handed to HiGHS after numerical trouble.
+    pub lp_fallbacks: u64,
 }
 
 /// Whether to go on after a region.
@@ -262,14 +305,15 @@ impl<'a> RegionSearch<'a> {
         &self.order
     }
 
-    /// Runs one depth-first search in the default order (layer by layer, units in index
-    /// order), calling `hooks` for every verified region.
+    /// Runs one depth-first search, calling `hooks` for every verified region. Layers are
+    /// visited in order; within a layer the unit order is chosen at each node when
+    /// [`SearchSettings::dynamic_order`] is set, else it is the index order.
     pub fn run<H: PatternHooks>(
         &self,
         hooks: &mut H,
         limits: &Limits,
     ) -> Result<SearchOutcome, SearchError> {
-        self.run_ordered(&self.order, hooks, limits)
+        self.run_inner(&self.order, self.settings.dynamic_order, hooks, limits)
     }
 
     /// Runs one depth-first search visiting the units in `order`: a permutation of the
@@ -282,8 +326,38 @@ impl<'a> RegionSearch<'a> {
         limits: &Limits,
     ) -> Result<SearchOutcome, SearchError> {
         self.check_order(order)?;
+        self.run_inner(order, false, hooks, limits)
+    }
+
+    fn run_inner<H: PatternHooks>(
+        &self,
+        order: &[UnitId],
+        dynamic: bool,
+        hooks: &mut H,
+        limits: &Limits,
+    ) -> Result<SearchOutcome, SearchError> {
+        let seed = self.settings.seed as u32;
+        match self.settings.lp {
+            LpBackend::Dense => {
+                let oracle = DenseMarginOracle::new(self.domain, seed);
+                self.run_with(oracle, order, dynamic, hooks, limits)
+            }
+            LpBackend::Highs => {
+                let oracle = HighsMarginOracle::new(self.domain, seed)?;
+                self.run_with(oracle, order, dynamic, hooks, limits)
+            }
+        }
+    }
+
+    fn run_with<O: MarginOracle, H: PatternHooks>(
+        &self,
+        oracle: O,
+        order: &[UnitId],
+        dynamic: bool,
+        hooks: &mut H,
+        limits: &Limits,
+    ) -> Result<SearchOutcome, SearchError> {
         let start = Instant::now();
-        let oracle = HighsMarginOracle::new(self.domain, self.settings.seed as u32)?;
         let positions = order.len();
         let mut dfs = dfs::Dfs {
             net: self.net,
@@ -293,11 +367,21 @@ impl<'a> RegionSearch<'a> {
             hooks,
             limits,
             order,
-            bits: order.iter().map(|&id| self.net.pattern_index(id)).collect(),
+            dynamic,
+            path: order.to_vec(),
+            layer_start: (0..self.net.hidden_layers().len())
+                .map(|l| {
+                    order
+                        .iter()
+                        .position(|id| id.layer == l)
+                        .unwrap_or(positions)
+                })
+                .collect(),
             enters_layer: (0..positions)
                 .map(|p| p == 0 || order[p - 1].layer != order[p].layer)
                 .collect(),
             forms: Vec::with_capacity(self.net.hidden_layers().len()),
+            region_bounds: Vec::with_capacity(self.net.hidden_layers().len()),
             pattern: BitVec::repeat(false, positions),
             has_row: vec![false; positions],
             tol: self.settings.margin_tolerance * self.domain.scale(),
@@ -310,6 +394,7 @@ impl<'a> RegionSearch<'a> {
             margin: f64::INFINITY,
         };
         dfs.explore(0, &root)?;
+        dfs.stats.lp_fallbacks = dfs.oracle.fallbacks();
         Ok(SearchOutcome {
             status: dfs.status.unwrap_or(SearchStatus::Exhausted),
             stats: dfs.stats,
