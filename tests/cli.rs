@@ -394,3 +394,63 @@ fn formulate_writes_an_mps_and_an_lp_model() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("the output must end in .mps or .lp"));
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = data("mlp-3-6-5-2.json");
+    let f = file.to_str().unwrap();
+    let mut counts = Vec::new();
+    let mut files = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let patterns = dir.path().join(format!("p{threads}.txt"));
+        let r = json(&mipbound(&[
+            "count",
+            f,
+            "--box",
+            "-2,2",
+            "--threads",
+            threads,
+            "--json",
+            "--patterns",
+            patterns.to_str().unwrap(),
+        ]));
+        counts.push((
+            r["regions"].clone(),
+            r["lp_solves"].clone(),
+            r["nodes"].clone(),
+        ));
+        files.push(std::fs::read_to_string(&patterns).unwrap());
+    }
+    assert!(counts.iter().all(|c| *c == counts[0]), "{counts:?}");
+    assert!(files.iter().all(|p| *p == files[0]));
+    assert_eq!(
+        files[0].lines().count() as u64,
+        counts[0].0.as_u64().unwrap()
+    );
+    let levels = |threads: &str| {
+        let r = json(&mipbound(&[
+            "estimate",
+            f,
+            "--box",
+            "-2,2",
+            "--trials",
+            "6",
+            "--xor",
+            "2,4",
+            "--threads",
+            threads,
+            "--no-activation-bound",
+            "--exact",
+            "--json",
+        ]));
+        let lv: Vec<serde_json::Value> = r["widths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["levels"].clone())
+            .collect();
+        (lv, r["exact"]["regions"].clone())
+    };
+    assert_eq!(levels("1"), levels("2"));
+}

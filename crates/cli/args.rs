@@ -33,6 +33,9 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Convert a network between formats (onnx, dat, json).
     Convert(ConvertArgs),
+    /// Time the two margin LP solvers on one sequence of random region LPs (benchmarks).
+    #[command(hide = true)]
+    BenchLp(BenchLpArgs),
 }
 
 /// The network file and the domain.
@@ -82,6 +85,9 @@ pub struct CountArgs {
     /// Decide the units of a layer in index order instead of choosing at each node.
     #[arg(long)]
     pub static_order: bool,
+    /// Worker threads [default: all cores]; the result does not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// `mipbound estimate`.
@@ -126,6 +132,10 @@ pub struct EstimateArgs {
     /// Also write one CSV row per XOR width to FILE.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Worker threads for the trials and the exact count [default: all cores]; the result
+    /// does not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Margin LP solver of the trials and the exact count: `dense` or `highs`.
     #[arg(long, value_name = "dense|highs", default_value = "dense")]
     pub lp: LpBackend,
@@ -220,4 +230,21 @@ pub struct ConvertArgs {
     /// Output format.
     #[arg(long, value_name = "onnx|dat|json")]
     pub to: Option<Format>,
+}
+
+/// `mipbound bench-lp`.
+#[derive(Debug, Args)]
+pub struct BenchLpArgs {
+    /// Input dimension (columns of the LP).
+    #[arg(long, default_value_t = 784)]
+    pub dim: usize,
+    /// Number of LPs solved.
+    #[arg(long, default_value_t = 2000)]
+    pub solves: usize,
+    /// Deepest stack of rows.
+    #[arg(long, default_value_t = 22)]
+    pub max_rows: usize,
+    /// Seed of the ChaCha stream that draws the hyperplanes.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }

@@ -46,3 +46,12 @@ pub fn interrupt_flag() -> Arc<AtomicBool> {
         flag
     }))
 }
+
+/// `--threads`, defaulting to every core; 0 is refused.
+pub fn threads(requested: Option<usize>) -> Result<usize> {
+    match requested {
+        Some(0) => bail!("--threads must be at least 1"),
+        Some(n) => Ok(n),
+        None => Ok(mipbound_search::parallel::default_threads()),
+    }
+}

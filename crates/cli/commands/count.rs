@@ -5,14 +5,15 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use indicatif::ProgressBar;
 use mipbound_bounds::analytic::serra2018_theorem1;
 use mipbound_network::{Pattern, pattern_line};
-use mipbound_search::{CountRegions, Flow, Limits, RegionSearch, SearchSettings, SearchStatus};
+use mipbound_search::{Flow, Limits, PatternHooks, RegionSearch, SearchSettings, SearchStatus};
 use serde::Serialize;
 
 use super::EXIT_INTERRUPTED;
 use crate::args::CountArgs;
-use crate::common::{interrupt_flag, load_network_and_domain};
+use crate::common::{interrupt_flag, load_network_and_domain, threads};
 use crate::progress;
 use crate::report::{NetworkSummary, print_json, print_table, row};
 
@@ -36,12 +37,14 @@ struct CountReport {
     rejected_witnesses: u64,
     lp_solver: &'static str,
     lp_fallbacks: u64,
+    lp_seconds: f64,
     stable_units: Vec<StableUnits>,
     /// Serra et al. 2018 Theorem 1 for the architecture (decimal: it can exceed 64 bits).
     theorem1_upper_bound: String,
     seed: u64,
     margin_tolerance: f64,
     patterns_file: Option<String>,
+    threads: usize,
 }
 
 /// Stable units of one hidden layer over the domain.
@@ -86,6 +89,23 @@ pub fn describe_stable(units: &[StableUnits]) -> String {
         .join("; ")
 }
 
+/// Hooks of one subtree: progress, and the subtree's pattern lines when they are written.
+struct SubtreeHooks<'w> {
+    bar: ProgressBar,
+    lines: Option<Vec<String>>,
+    widths: &'w [usize],
+}
+
+impl PatternHooks for SubtreeHooks<'_> {
+    fn region(&mut self, pattern: &Pattern, _witness: &[f64]) -> Flow {
+        self.bar.inc(1);
+        if let Some(lines) = self.lines.as_mut() {
+            lines.push(pattern_line(pattern, self.widths));
+        }
+        Flow::Continue
+    }
+}
+
 pub fn run(args: CountArgs) -> Result<ExitCode> {
     let (net, domain) = load_network_and_domain(&args.net)?;
     if !(args.margin_tolerance.is_finite() && args.margin_tolerance > 0.0) {
@@ -115,20 +135,30 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
     };
     let widths = net.hidden_widths();
     let bar = progress::counter("regions");
+    let threads = threads(args.threads)?;
+    let keep_lines = writer.is_some();
     let mut write_error = None;
-    let mut hooks = CountRegions {
-        on_region: |pattern: &Pattern, _: &[f64]| {
-            bar.inc(1);
-            if let Some(w) = writer.as_mut()
-                && let Err(e) = writeln!(w, "{}", pattern_line(pattern, &widths))
-            {
-                write_error = Some(e);
-                return Flow::Stop;
-            }
-            Flow::Continue
+    let outcome = search.run_split(
+        threads,
+        || SubtreeHooks {
+            bar: bar.clone(),
+            lines: keep_lines.then(Vec::new),
+            widths: &widths,
         },
-    };
-    let outcome = search.run(&mut hooks, &limits)?;
+        &limits,
+        |hooks| {
+            if let (Some(w), Some(lines)) = (writer.as_mut(), hooks.lines)
+                && write_error.is_none()
+            {
+                for line in lines {
+                    if let Err(e) = writeln!(w, "{line}") {
+                        write_error = Some(e);
+                        break;
+                    }
+                }
+            }
+        },
+    )?;
     bar.finish_and_clear();
     if let Some(path) = &args.patterns {
         let flushed = writer.map_or(Ok(()), |mut w| w.flush());
@@ -157,11 +187,13 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         rejected_witnesses: stats.rejected_witnesses,
         lp_solver: args.lp.name(),
         lp_fallbacks: stats.lp_fallbacks,
+        lp_seconds: stats.lp_seconds,
         stable_units: stable_units(search.bounds()),
         theorem1_upper_bound: serra2018_theorem1(net.input_dim(), &net.hidden_widths()).to_string(),
         seed: args.seed,
         margin_tolerance: args.margin_tolerance,
         patterns_file: args.patterns.as_ref().map(|p| p.display().to_string()),
+        threads,
     };
     if args.json {
         print_json(&report);
@@ -199,8 +231,14 @@ fn print_text(r: &CountReport) {
     rows.push(row(
         "lp solves",
         format!(
-            "{} ({:.3} per region; {} infeasible; {} more for bound tightening; solver {}, {} HiGHS fallbacks)",
-            r.lp_solves, r.lp_solves_per_region, r.infeasible_lps, r.bound_lp_solves, r.lp_solver, r.lp_fallbacks
+            "{} ({:.3} per region; {} infeasible; {} more for bound tightening; solver {}: {:.1} us per LP, {} HiGHS fallbacks)",
+            r.lp_solves,
+            r.lp_solves_per_region,
+            r.infeasible_lps,
+            r.bound_lp_solves,
+            r.lp_solver,
+            r.lp_seconds / r.lp_solves.max(1) as f64 * 1e6,
+            r.lp_fallbacks
         ),
     ));
     rows.push(row(
@@ -214,5 +252,6 @@ fn print_text(r: &CountReport) {
         rows.push(row("patterns", p));
     }
     rows.push(row("seed", r.seed));
+    rows.push(row("threads", r.threads));
     print_table(&rows);
 }

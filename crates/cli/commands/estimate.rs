@@ -12,13 +12,13 @@ use mipbound_bounds::{BigUint, log2};
 use mipbound_network::Pattern;
 use mipbound_parity::XorWidth;
 use mipbound_search::{
-    CountRegions, Flow, Limits, RegionSearch, SearchSettings, SearchStatus, TrialOutcome,
+    CountRegions, Flow, Limits, RegionSearch, SearchSettings, SearchStatus, TrialOutcome, parallel,
 };
 use serde::Serialize;
 
 use super::EXIT_INTERRUPTED;
 use crate::args::EstimateArgs;
-use crate::common::{interrupt_flag, load_network_and_domain};
+use crate::common::{interrupt_flag, load_network_and_domain, threads};
 use crate::progress;
 use crate::report::{NetworkSummary, print_json, print_table, row};
 
@@ -128,6 +128,7 @@ struct EstimateReport {
     exact: Option<ExactReport>,
     upper_bounds: UpperBounds,
     interrupted: bool,
+    threads: usize,
     seconds: f64,
 }
 
@@ -211,57 +212,95 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     let deadline = args.time_limit.map(|s| start + Duration::from_secs_f64(s));
 
     let bars = MultiProgress::with_draw_target(progress::draw_target());
-    let mut widths = Vec::new();
+    let threads = threads(args.threads)?;
+    let width_bars: Vec<ProgressBar> = args
+        .widths
+        .iter()
+        .map(|width| {
+            let bar = bars.add(ProgressBar::new(args.trials as u64));
+            bar.set_style(
+                ProgressStyle::with_template("xor {prefix:>5} {bar:30} {pos}/{len} trials {msg}")
+                    .expect("valid template"),
+            );
+            bar.set_prefix(width.to_string());
+            bar
+        })
+        .collect();
+    // One job per (width, trial); results come back in job order whatever the threads.
+    let jobs = args.widths.len() * args.trials;
+    // Every trial gets the same share of the budget, so that no width is starved.
+    // (from what is left of the budget once the bounds are tightened).
+    let share = deadline.map(|d| {
+        // 15% held back: a trial notices its deadline only between search nodes.
+        0.85 * d.saturating_duration_since(Instant::now()).as_secs_f64()
+            / jobs.div_ceil(threads) as f64
+    });
+    let mut per_width: Vec<Vec<TrialReport>> = args.widths.iter().map(|_| Vec::new()).collect();
     let mut interrupted = false;
-    let total_trials = args.widths.len() * args.trials;
-    for (w, &width) in args.widths.iter().enumerate() {
-        let bar = bars.add(ProgressBar::new(args.trials as u64));
-        bar.set_style(
-            ProgressStyle::with_template("xor {prefix:>5} {bar:30} {pos}/{len} trials {msg}")
-                .expect("valid template"),
-        );
-        bar.set_prefix(width.to_string());
-        let mut trials = Vec::new();
-        for r in 0..args.trials {
-            let done = w * args.trials + r;
+    let mut first_error = None;
+    parallel::run_ordered(
+        jobs,
+        threads,
+        |job| {
+            let (w, r) = (job / args.trials, job % args.trials);
+            let width = args.widths[w];
             let limits = Limits {
-                deadline: trial_deadline(deadline, args.trial_time_limit, total_trials - done),
+                deadline: trial_deadline(deadline, args.trial_time_limit, share),
                 interrupt: Some(interrupt.clone()),
             };
-            let outcome: TrialOutcome =
-                search.run_trial(width, args.seed, stream(width, r), &limits)?;
-            if outcome.status == SearchStatus::Interrupted {
-                interrupted = true;
-                break;
+            let outcome = search.run_trial(width, args.seed, stream(width, r), &limits);
+            if let Ok(o) = &outcome
+                && o.status != SearchStatus::Interrupted
+            {
+                width_bars[w].inc(1);
+                width_bars[w].set_message(format!("last level {}", o.level));
             }
-            bar.inc(1);
-            bar.set_message(format!("last level {}", outcome.level));
-            trials.push(TrialReport {
-                trial: r,
-                stream: stream(width, r),
-                level: outcome.level,
-                status: outcome.status.name(),
-                seconds: outcome.seconds,
-                lp_solves: outcome.stats.lp_solves,
-                regions_found: outcome.stats.regions,
-            });
-        }
-        bar.finish();
-        widths.push(summarize(width, trials, &plan));
-        if interrupted {
-            break;
-        }
+            outcome
+        },
+        |job, outcome: Result<TrialOutcome, _>| {
+            let (w, r) = (job / args.trials, job % args.trials);
+            match outcome {
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+                Ok(o) if o.status == SearchStatus::Interrupted => interrupted = true,
+                Ok(o) => per_width[w].push(TrialReport {
+                    trial: r,
+                    stream: stream(args.widths[w], r),
+                    level: o.level,
+                    status: o.status.name(),
+                    seconds: o.seconds,
+                    lp_solves: o.stats.lp_solves,
+                    regions_found: o.stats.regions,
+                }),
+            }
+        },
+    );
+    if let Some(e) = first_error {
+        return Err(e.into());
     }
+    width_bars.iter().for_each(ProgressBar::finish);
+    let widths: Vec<WidthReport> = args
+        .widths
+        .iter()
+        .zip(per_width)
+        .filter(|(_, trials)| !(interrupted && trials.is_empty()))
+        .map(|(&width, trials)| summarize(width, trials, &plan))
+        .collect();
     let exact = if args.exact && !interrupted {
         let limits = Limits::time_limit(args.exact_time_limit).with_interrupt(interrupt.clone());
         let bar = bars.add(progress::counter("regions (exact count)"));
-        let mut hooks = CountRegions {
-            on_region: |_: &Pattern, _: &[f64]| {
-                bar.inc(1);
-                Flow::Continue
+        let out = search.run_split(
+            threads,
+            || CountRegions {
+                on_region: |_: &Pattern, _: &[f64]| {
+                    bar.inc(1);
+                    Flow::Continue
+                },
             },
-        };
-        let out = search.run(&mut hooks, &limits)?;
+            &limits,
+            |_| {},
+        )?;
         bar.finish_and_clear();
         interrupted |= out.status == SearchStatus::Interrupted;
         Some(ExactReport {
@@ -303,6 +342,7 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
             activation: activation.map(|a| a.bound),
         },
         interrupted,
+        threads,
         seconds: start.elapsed().as_secs_f64(),
     };
     if let Some(writer) = csv_writer.as_mut() {
@@ -322,20 +362,21 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     })
 }
 
-/// The earlier of the trial's own limit and a fair share of the remaining global budget.
+/// The earliest of the trial's own limit, its share of the budget and the budget's end.
 fn trial_deadline(
     global: Option<Instant>,
     per_trial: Option<f64>,
-    remaining_trials: usize,
+    share: Option<f64>,
 ) -> Option<Instant> {
     let now = Instant::now();
-    let own = per_trial.map(|s| now + Duration::from_secs_f64(s));
-    let share =
-        global.map(|d| now + d.saturating_duration_since(now) / remaining_trials.max(1) as u32);
-    match (own, share) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    [
+        per_trial.map(|s| now + Duration::from_secs_f64(s)),
+        share.map(|s| now + Duration::from_secs_f64(s)),
+        global,
+    ]
+    .into_iter()
+    .flatten()
+    .min()
 }
 
 fn summarize(width: XorWidth, trials: Vec<TrialReport>, plan: &Plan) -> WidthReport {

@@ -1,5 +1,6 @@
 //! One module per command; `run` dispatches.
 
+mod bench_lp;
 mod bounds;
 mod convert;
 mod count;
@@ -27,5 +28,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Inspect(args) => inspect::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Convert(args) => convert::run(args),
+        Command::BenchLp(args) => bench_lp::run(args),
     }
 }

@@ -392,6 +392,18 @@ impl DenseMarginOracle {
         let tol = PRIMAL_TOL * self.scale.max(1.0);
         let max_iterations = 50 * (m + 10);
         let mut alpha = vec![0.0; n + 1 + m];
+        // +1 at the lower bound, -1 at the upper bound, 0 basic: the ratio test and the dual
+        // update then run as plain arithmetic over all columns.
+        let mut side: Vec<f64> = self
+            .state
+            .iter()
+            .map(|s| match s {
+                VarState::Lower => 1.0,
+                VarState::Upper => -1.0,
+                VarState::Basic(_) => 0.0,
+            })
+            .collect();
+        let mut candidates: Vec<(f64, usize)> = Vec::with_capacity(n + 1 + m);
         for _ in 0..max_iterations {
             let t_now = match self.state[t] {
                 VarState::Basic(pos) => vb[pos],
@@ -446,18 +458,12 @@ impl DenseMarginOracle {
             // that move v_p towards its target, in increasing order; each boxed column passed
             // is flipped to its other bound, which uses up |alpha_j| (u_j - l_j) of the
             // infeasibility; the column at which it is used up enters.
-            let mut candidates: Vec<(f64, usize)> = Vec::new();
-            for j in 0..n + 1 + m {
-                let a = alpha[j];
-                if a.abs() <= PIVOT_TOL {
-                    continue;
-                }
-                let moves = match (self.state[j], below) {
-                    (VarState::Lower, true) | (VarState::Upper, false) => a < 0.0,
-                    (VarState::Upper, true) | (VarState::Lower, false) => a > 0.0,
-                    (VarState::Basic(_), _) => false,
-                };
-                if moves {
+            // Columns that move v_p towards its target: at lower with alpha < 0 or at upper
+            // with alpha > 0 when v_p is below, the opposite when above.
+            candidates.clear();
+            let dir = if below { 1.0 } else { -1.0 };
+            for (j, (&a, &sj)) in alpha.iter().zip(&side).enumerate() {
+                if dir * sj * a < -PIVOT_TOL {
                     candidates.push((d[j].abs() / a.abs(), j));
                 }
             }
@@ -514,6 +520,7 @@ impl DenseMarginOracle {
                         VarState::Lower => VarState::Upper,
                         _ => VarState::Lower,
                     };
+                    side[j] = -side[j];
                     if j < n {
                         for (i, s) in shift.iter_mut().enumerate() {
                             *s += self.rows[i * n + j] * step;
@@ -539,15 +546,16 @@ impl DenseMarginOracle {
                 *v -= delta * wi;
             }
             // Dual step.
+            // (Basic columns have alpha = 0 except p, whose value is set just after.)
             let theta = d[q] / alpha[q];
-            for j in 0..n + 1 + m {
-                if !matches!(self.state[j], VarState::Basic(_)) {
-                    d[j] -= theta * alpha[j];
-                }
+            for (dj, aj) in d.iter_mut().zip(&alpha) {
+                *dj -= theta * aj;
             }
             d[q] = 0.0;
             d[p] = -theta;
             self.pivot(r, q, &w);
+            side[q] = 0.0;
+            side[p] = if below { 1.0 } else { -1.0 };
             self.state[p] = if below {
                 VarState::Lower
             } else {

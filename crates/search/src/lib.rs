@@ -22,6 +22,22 @@ then says so and its count is a lower bound.
 
 mod dfs;
 mod hashed;
+pub mod parallel;
+
+use dfs::Subproblem;
+
+/// About how many subtrees [`RegionSearch::run_split`] cuts the search into.
+pub const SPLIT_TARGET: usize = 256;
+
+/// Where a search starts.
+enum Start<'s> {
+    /// At the root, exploring everything.
+    Root,
+    /// At the root, recording the nodes at this depth instead of exploring them.
+    Cut(usize),
+    /// At a recorded node.
+    Subtree(&'s Subproblem),
+}
 
 pub use hashed::{TrialOutcome, xor_candidates};
 
@@ -169,7 +185,7 @@ impl SearchStatus {
 }
 
 /// Counters of one search.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SearchStats {
     /// Regions found and verified.
     pub regions: u64,
@@ -185,6 +201,22 @@ pub struct SearchStats {
     pub rejected_witnesses: u64,
     /// Margin LPs the dense solver handed to HiGHS after numerical trouble.
     pub lp_fallbacks: u64,
+    /// Wall-clock seconds spent in margin LP solves.
+    pub lp_seconds: f64,
+}
+
+impl SearchStats {
+    /// Adds another search's counters to these.
+    pub fn add(&mut self, other: &SearchStats) {
+        self.regions += other.regions;
+        self.lp_solves += other.lp_solves;
+        self.infeasible_lps += other.infeasible_lps;
+        self.witness_reuses += other.witness_reuses;
+        self.nodes += other.nodes;
+        self.rejected_witnesses += other.rejected_witnesses;
+        self.lp_fallbacks += other.lp_fallbacks;
+        self.lp_seconds += other.lp_seconds;
+    }
 }
 
 /// Whether to go on after a region.
@@ -336,15 +368,27 @@ impl<'a> RegionSearch<'a> {
         hooks: &mut H,
         limits: &Limits,
     ) -> Result<SearchOutcome, SearchError> {
+        Ok(self.run_from(order, dynamic, hooks, limits, Start::Root)?.0)
+    }
+
+    /// Runs one search from `start` with the configured LP solver.
+    fn run_from<H: PatternHooks>(
+        &self,
+        order: &[UnitId],
+        dynamic: bool,
+        hooks: &mut H,
+        limits: &Limits,
+        start: Start<'_>,
+    ) -> Result<(SearchOutcome, Vec<Subproblem>), SearchError> {
         let seed = self.settings.seed as u32;
         match self.settings.lp {
             LpBackend::Dense => {
                 let oracle = DenseMarginOracle::new(self.domain, seed);
-                self.run_with(oracle, order, dynamic, hooks, limits)
+                self.run_with(oracle, order, dynamic, hooks, limits, start)
             }
             LpBackend::Highs => {
                 let oracle = HighsMarginOracle::new(self.domain, seed)?;
-                self.run_with(oracle, order, dynamic, hooks, limits)
+                self.run_with(oracle, order, dynamic, hooks, limits, start)
             }
         }
     }
@@ -356,8 +400,9 @@ impl<'a> RegionSearch<'a> {
         dynamic: bool,
         hooks: &mut H,
         limits: &Limits,
-    ) -> Result<SearchOutcome, SearchError> {
-        let start = Instant::now();
+        start: Start<'_>,
+    ) -> Result<(SearchOutcome, Vec<Subproblem>), SearchError> {
+        let started = Instant::now();
         let positions = order.len();
         let mut dfs = dfs::Dfs {
             net: self.net,
@@ -387,19 +432,108 @@ impl<'a> RegionSearch<'a> {
             tol: self.settings.margin_tolerance * self.domain.scale(),
             stats: SearchStats::default(),
             status: None,
-            last_check: start,
+            cut: None,
+            frontier: Vec::new(),
         };
         let root = Witness {
             point: self.domain.center(),
             margin: f64::INFINITY,
         };
-        dfs.explore(0, &root)?;
+        match start {
+            Start::Root => dfs.explore(0, &root)?,
+            Start::Cut(depth) => {
+                dfs.cut = Some(depth);
+                dfs.explore(0, &root)?;
+            }
+            Start::Subtree(sub) => dfs.explore_subproblem(sub)?,
+        }
         dfs.stats.lp_fallbacks = dfs.oracle.fallbacks();
-        Ok(SearchOutcome {
-            status: dfs.status.unwrap_or(SearchStatus::Exhausted),
-            stats: dfs.stats,
-            seconds: start.elapsed().as_secs_f64(),
-        })
+        Ok((
+            SearchOutcome {
+                status: dfs.status.unwrap_or(SearchStatus::Exhausted),
+                stats: dfs.stats,
+                seconds: started.elapsed().as_secs_f64(),
+            },
+            dfs.frontier,
+        ))
+    }
+
+    /// Runs the search as about [`SPLIT_TARGET`] independent subtrees on `threads` threads.
+    ///
+    /// The tree is cut at the smallest depth with at least that many nodes (found by
+    /// searching the top of the tree, which is cheap); each node below the cut is explored
+    /// with its own hooks from `make_hooks` and its own LP oracle; `on_subtree` receives the
+    /// hooks of each subtree in tree order. The split does not depend on `threads`, so
+    /// counts and statistics are the same for every thread count.
+    pub fn run_split<H, M, D>(
+        &self,
+        threads: usize,
+        make_hooks: M,
+        limits: &Limits,
+        mut on_subtree: D,
+    ) -> Result<SearchOutcome, SearchError>
+    where
+        H: PatternHooks + Send,
+        M: Fn() -> H + Sync,
+        D: FnMut(H),
+    {
+        let started = Instant::now();
+        let order = &self.order;
+        let dynamic = self.settings.dynamic_order;
+        if order.len() < 2 {
+            let mut hooks = make_hooks();
+            let outcome = self.run(&mut hooks, limits)?;
+            on_subtree(hooks);
+            return Ok(outcome);
+        }
+        let mut cut = 1;
+        let (mut total, frontier) = loop {
+            let (outcome, frontier) =
+                self.run_from(order, dynamic, &mut make_hooks(), limits, Start::Cut(cut))?;
+            if frontier.len() >= SPLIT_TARGET
+                || cut + 1 >= order.len()
+                || !outcome.status.is_complete()
+            {
+                break (outcome, frontier);
+            }
+            cut += 1;
+        };
+        if !total.status.is_complete() {
+            return Ok(total);
+        }
+        let mut first_error = None;
+        parallel::run_ordered(
+            frontier.len(),
+            threads,
+            |i| {
+                let mut hooks = make_hooks();
+                let result = self.run_from(
+                    order,
+                    dynamic,
+                    &mut hooks,
+                    limits,
+                    Start::Subtree(&frontier[i]),
+                );
+                (result.map(|(outcome, _)| outcome), hooks)
+            },
+            |_, (result, hooks)| match result {
+                Ok(outcome) => {
+                    total.stats.add(&outcome.stats);
+                    if total.status.is_complete() {
+                        total.status = outcome.status;
+                    }
+                    on_subtree(hooks);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            },
+        );
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        total.seconds = started.elapsed().as_secs_f64();
+        Ok(total)
     }
 
     fn check_order(&self, order: &[UnitId]) -> Result<(), SearchError> {
