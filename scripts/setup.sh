@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building mipbound needs on Debian/Ubuntu, if missing: cmake (to compile the
-# HiGHS solver bundled in highs-sys) and libclang-dev (for its bindgen step).
+# HiGHS solver bundled in highs-sys), libclang-dev (for its bindgen step) and a TrueType
+# font for the study's plots (fonts-dejavu-core).
 set -euo pipefail
 
 missing=()
@@ -9,6 +10,7 @@ if ! compgen -G "/usr/lib/llvm-*/lib/libclang.so" >/dev/null \
     && ! ldconfig -p 2>/dev/null | grep -q 'libclang\.so '; then
     missing+=(libclang-dev)
 fi
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 
 if ((${#missing[@]})); then
     sudo=""

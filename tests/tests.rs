@@ -6,4 +6,5 @@ mod cli;
 mod exact;
 mod formats;
 mod oracle;
+mod study;
 mod trials;

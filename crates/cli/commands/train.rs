@@ -1,0 +1,54 @@
+//! `mipbound train`: a ReLU MLP on MNIST, written as JSON and ONNX with its accuracy.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use mipbound_train::{TrainSettings, load_dir, train};
+
+use crate::args::TrainArgs;
+
+pub fn run(args: TrainArgs) -> Result<ExitCode> {
+    if args.widths.is_empty() || args.widths.contains(&0) {
+        bail!("--widths needs positive hidden widths, e.g. 10,12");
+    }
+    if args.epochs == 0 || args.batch_size == 0 {
+        bail!("--epochs and --batch-size must be positive");
+    }
+    if !(args.learning_rate.is_finite() && args.learning_rate > 0.0) {
+        bail!("--learning-rate must be a positive number");
+    }
+    if !(0.0..1.0).contains(&args.test_fraction) {
+        bail!("--test-fraction must be in [0, 1)");
+    }
+    let (train_set, test_set) = load_dir(&args.data, args.test_fraction, args.split_seed)?;
+    if train_set.is_empty() {
+        bail!("{}: no training images", args.data.display());
+    }
+    let settings = TrainSettings {
+        hidden: args.widths.clone(),
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate: args.learning_rate,
+        seed: args.seed,
+    };
+    let mut trained = train(&train_set, &test_set, &settings);
+    let meta = trained.network.metadata_mut();
+    meta.insert("data".into(), args.data.display().to_string().into());
+    meta.insert("split_seed".into(), args.split_seed.into());
+    mipbound_network::formats::save(&trained.network, &args.out, None)?;
+    let onnx = args.out.with_extension("onnx");
+    mipbound_network::formats::save(&trained.network, &onnx, None)?;
+    println!(
+        "trained {:?} on {} images in {:.1} s: test accuracy {:.4} ({} images), train accuracy {:.4}, final loss {:.4}; wrote {} and {}",
+        args.widths,
+        train_set.len(),
+        trained.seconds,
+        trained.test_accuracy,
+        test_set.len(),
+        trained.train_accuracy,
+        trained.epoch_losses.last().copied().unwrap_or(f64::NAN),
+        args.out.display(),
+        onnx.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
