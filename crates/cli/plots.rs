@@ -75,7 +75,7 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
-    let pad = ((hi - lo) * 0.05).max(0.5);
+    let pad = if hi > lo { (hi - lo) * 0.05 } else { 0.5 };
     (lo - pad, hi + pad)
 }
 
