@@ -129,6 +129,166 @@ def matmul_model(n0, layers):
     return helper.make_model(graph, producer_name="make-fixtures-matmul", opset_imports=[helper.make_opsetid("", 13)])
 
 
+def conv_weight(rng, shape):
+    """He-normal convolution weights [M, C/groups, kh, kw], exactly float32."""
+    fan_in = int(np.prod(shape[1:]))
+    return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape).astype(np.float32)
+
+
+def image_model(name, input_shape, ops, rng, opset=17):
+    """A PyTorch-style chain on a [batch, C, H, W] (or [batch, C, L]) input.
+
+    `ops` lists (op, attributes, parameter shapes) - parameters are drawn at random and
+    become initialisers in the node's input order - or ("Clip", lo, hi) for opset-11 Clip.
+    """
+    nodes, inits = [], []
+    current = "input"
+    for i, op in enumerate(ops):
+        out = f"/{op[0].lower()}{i}/output_0"
+        if op[0] == "Clip":
+            lo, hi = f"clip{i}.min", f"clip{i}.max"
+            inits += [numpy_helper.from_array(np.array(op[1], np.float32), lo),
+                      numpy_helper.from_array(np.array(op[2], np.float32), hi)]
+            nodes.append(helper.make_node("Clip", [current, lo, hi], [out], name=f"/clip{i}"))
+        else:
+            kind, attrs, params = op
+            inputs = [current]
+            for j, shape in enumerate(params):
+                pname = f"{kind.lower()}{i}.p{j}"
+                if kind == "PRelu":
+                    value = np.full(shape, 0.2, np.float32)
+                elif j == 0 and len(shape) >= 3:
+                    value = conv_weight(rng, shape)
+                elif kind == "Gemm" and j == 0:
+                    value = rng.normal(0.0, np.sqrt(2.0 / shape[1]), size=shape).astype(np.float32)
+                else:
+                    value = rng.normal(0.0, 0.1, size=shape).astype(np.float32)
+                inits.append(numpy_helper.from_array(value, pname))
+                inputs.append(pname)
+            nodes.append(helper.make_node(kind, inputs, [out], name=f"/{kind.lower()}{i}", **attrs))
+        current = out
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch_size"] + list(input_shape))],
+        [helper.make_tensor_value_info(current, TensorProto.FLOAT, ["batch_size", "outputs"])],
+        inits,
+    )
+    model = helper.make_model(graph, producer_name="make-fixtures-cnn", opset_imports=[helper.make_opsetid("", opset)])
+    onnx.checker.check_model(model)
+    return model
+
+
+def write_expected(model, input_shape, path, rng, samples=6):
+    """Outputs of the ONNX reference evaluator at random inputs in [0, 1], as JSON."""
+    from onnx.reference import ReferenceEvaluator
+
+    session = ReferenceEvaluator(model)
+    cases = []
+    for _ in range(samples):
+        x = rng.uniform(0.0, 1.0, size=[1] + list(input_shape)).astype(np.float32)
+        (y,) = session.run(None, {"input": x})
+        cases.append({"input": x.ravel().astype(float).tolist(), "output": y.ravel().astype(float).tolist()})
+    with open(path, "w") as f:
+        json.dump({"generator": "onnx.reference.ReferenceEvaluator", "cases": cases}, f)
+
+
+def cnn_fixtures():
+    rng = np.random.default_rng(2026)
+    # Conv-Relu-Conv-Relu-Flatten-Gemm on 8x8, as torch.onnx.export writes it.
+    cnn = [
+        ("Conv", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [0, 0, 0, 0]}, [(2, 1, 3, 3), (2,)]),
+        ("Relu", {}, []),
+        ("Conv", {"kernel_shape": [2, 2], "strides": [1, 1], "pads": [0, 0, 0, 0]}, [(3, 2, 2, 2), (3,)]),
+        ("Relu", {}, []),
+        ("Flatten", {"axis": 1}, []),
+        ("Gemm", {"alpha": 1.0, "beta": 1.0, "transB": 1}, [(10, 12), (10,)]),
+    ]
+    model = image_model("cnn", [1, 8, 8], cnn, rng)
+    save(model, os.path.join(OUT, "cnn-8x8.onnx"))
+    write_expected(model, [1, 8, 8], os.path.join(OUT, "cnn-8x8.expected.json"), rng)
+    # Every supported image operator: padding, groups, dilation, leaky ReLU, max pooling
+    # (maxout), ReLU6 (Clip), average pooling.
+    ops = [
+        ("Conv", {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "group": 2}, [(4, 1, 3, 3), (4,)]),
+        ("LeakyRelu", {"alpha": 0.1}, []),
+        ("MaxPool", {"kernel_shape": [2, 2], "strides": [2, 2]}, []),
+        ("Conv", {"kernel_shape": [2, 2], "dilations": [2, 2], "pads": [1, 0, 1, 0]}, [(3, 4, 2, 2), (3,)]),
+        ("Clip", 0.0, 6.0),
+        ("AveragePool", {"kernel_shape": [2, 1], "strides": [1, 1]}, []),
+        ("Flatten", {"axis": 1}, []),
+        ("Gemm", {"alpha": 1.0, "beta": 1.0, "transB": 1}, [(2, 6), (2,)]),
+    ]
+    model = image_model("image-ops", [2, 6, 6], ops, rng)
+    save(model, os.path.join(OUT, "image-ops.onnx"))
+    write_expected(model, [2, 6, 6], os.path.join(OUT, "image-ops.expected.json"), rng)
+    # A 1-D network: Conv1d, PReLU with one slope, dilated Conv1d, global average pooling.
+    ops = [
+        ("Conv", {"kernel_shape": [2]}, [(2, 1, 2), (2,)]),
+        ("PRelu", {}, [(1,)]),
+        ("Conv", {"kernel_shape": [2], "dilations": [2]}, [(3, 2, 2), (3,)]),
+        ("Relu", {}, []),
+        ("GlobalAveragePool", {}, []),
+        ("Flatten", {"axis": 1}, []),
+        ("Gemm", {"alpha": 1.0, "beta": 1.0, "transB": 1}, [(1, 3), (1,)]),
+    ]
+    model = image_model("signal", [1, 6], ops, rng)
+    save(model, os.path.join(OUT, "conv1d-6.onnx"))
+    write_expected(model, [1, 6], os.path.join(OUT, "conv1d-6.expected.json"), rng)
+
+
+def two_gemms(name, n0, hidden, middle, outputs, rng, extra_inits, opset):
+    """input -> Gemm(n0 -> hidden) -> `middle` nodes (from "h0" to "hm") -> Gemm -> output."""
+    f32 = lambda a: np.asarray(a, np.float32)
+    w1, b1 = f32(rng.normal(0, 0.7, (hidden, n0))), f32(rng.normal(0, 0.3, hidden))
+    inner = outputs[0]
+    w2, b2 = f32(rng.normal(0, 0.7, (outputs[1], inner))), f32(rng.normal(0, 0.3, outputs[1]))
+    inits = [numpy_helper.from_array(v, n) for v, n in [(w1, "fc0.weight"), (b1, "fc0.bias"), (w2, "fc1.weight"), (b2, "fc1.bias")]]
+    inits += [numpy_helper.from_array(np.array(v, np.int64), n) for n, v in extra_inits]
+    nodes = [helper.make_node("Gemm", ["input", "fc0.weight", "fc0.bias"], ["h0"], name="/fc0/Gemm", transB=1)]
+    nodes += middle
+    nodes.append(helper.make_node("Gemm", ["hm", "fc1.weight", "fc1.bias"], ["output"], name="/fc1/Gemm", transB=1))
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch_size", n0])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch_size", outputs[1]])],
+        inits,
+    )
+    model = helper.make_model(graph, producer_name="make-fixtures-maxout", opset_imports=[helper.make_opsetid("", opset)])
+    onnx.checker.check_model(model)
+    save(model, os.path.join(OUT, f"{name}.onnx"))
+    write_expected(model, [n0], os.path.join(OUT, f"{name}.expected.json"), rng)
+
+
+def maxout_fixtures():
+    """Maxout as PyTorch writes it: Linear, view(n, units, k), max(-1) (ReduceMax), and as
+    MaxPool1d over the features (Unsqueeze, MaxPool, Squeeze)."""
+    rng = np.random.default_rng(3)
+    reduce = [
+        helper.make_node("Reshape", ["h0", "shape"], ["h1"], name="/Reshape"),
+        helper.make_node("ReduceMax", ["h1", "axes"], ["hm"], name="/ReduceMax", keepdims=0),
+    ]
+    two_gemms("maxout-2-3x3", 2, 9, reduce, (3, 2), rng, [("shape", [-1, 3, 3]), ("axes", [-1])], 18)
+    pool = [
+        helper.make_node("Unsqueeze", ["h0", "axis1"], ["h1"], name="/Unsqueeze"),
+        helper.make_node("MaxPool", ["h1"], ["h2"], name="/MaxPool", kernel_shape=[2], strides=[2]),
+        helper.make_node("Squeeze", ["h2", "axis1"], ["hm"], name="/Squeeze"),
+    ]
+    two_gemms("maxpool-maxout-2-3x2", 2, 6, pool, (3, 1), rng, [("axis1", [1])], 17)
+
+
+def bad_image_files():
+    rng = np.random.default_rng(11)
+    conv = ("Conv", {"kernel_shape": [2, 2]}, [(2, 1, 2, 2), (2,)])
+    model = image_model("prelu", [1, 3, 3], [conv, ("PRelu", {}, [(2, 1, 1)])], rng)
+    slope = next(t for t in model.graph.initializer if t.name.startswith("prelu"))
+    slope.CopyFrom(numpy_helper.from_array(np.array([0.1, 0.3], np.float32).reshape(2, 1, 1), slope.name))
+    save(model, os.path.join(BAD, "prelu-channels.onnx"))
+    pool = ("MaxPool", {"kernel_shape": [2, 2], "pads": [1, 1, 1, 1]}, [])
+    save(image_model("pool", [1, 3, 3], [conv, ("Relu", {}, []), pool], rng), os.path.join(BAD, "maxpool-pads.onnx"))
+    same = ("Conv", {"kernel_shape": [2, 2], "auto_pad": "SAME_UPPER"}, [(2, 1, 2, 2), (2,)])
+    save(image_model("same", [1, 3, 3], [same, ("Relu", {}, [])], rng), os.path.join(BAD, "auto-pad.onnx"))
+
+
 def save(model, path):
     with open(path, "wb") as f:
         f.write(model.SerializeToString())
@@ -199,6 +359,9 @@ def main():
     save(gemm_model(3, layers3, dtype=np.float64), os.path.join(OUT, "mlp-3-6-5-2-f64.onnx"))
     write_json(os.path.join(OUT, "mlp-3-6-5-2.json"), 3, layers3)
     bad_onnx_files()
+    cnn_fixtures()
+    bad_image_files()
+    maxout_fixtures()
 
 
 if __name__ == "__main__":

@@ -62,6 +62,27 @@ fn inline_cases() -> Vec<(&'static str, String, &'static str)> {
             "layers[0].activation: unsupported: activation \"tanh\"",
         ),
         (
+            "pwl-order.json",
+            json_net(
+                r#"{"activation": {"pwl": {"breakpoints": [1, 0], "slopes": [0, 1, 0], "value_at_first": 0}}, "weights": [[1, 2]], "bias": [0]}"#,
+            ),
+            "breakpoints must be strictly increasing",
+        ),
+        (
+            "maxout-rows.json",
+            json_net(
+                r#"{"activation": {"maxout": {"rank": 2}}, "weights": [[1, 2], [3, 4], [5, 6]], "bias": [0, 0, 0]}"#,
+            ),
+            "layer 0: 3 rows do not split into maxout units of rank 2",
+        ),
+        (
+            "conv-mismatch.json",
+            json_net(
+                r#"{"activation": "relu", "weights": [[1, 2]], "bias": [0], "conv": {"in_channels": 2, "in_h": 1, "in_w": 1, "out_channels": 1, "kernel": [1, 1], "stride": [1, 1], "pads": [0, 0, 0, 0], "dilation": [1, 1], "groups": 2}}"#,
+            ),
+            "layer 0: 2 input and 1 output channels do not split into 2 groups",
+        ),
+        (
             "no-layers.json",
             json_net(""),
             "the network is empty (no layers)",
@@ -69,7 +90,7 @@ fn inline_cases() -> Vec<(&'static str, String, &'static str)> {
         (
             "linear-only.json",
             json_net(r#"{"activation": "identity", "weights": [[1, 2]], "bias": [0]}"#),
-            "no hidden ReLU layer",
+            "no hidden piecewise-linear layer",
         ),
         (
             "overflow.json",
@@ -168,8 +189,23 @@ fn fixture_cases() -> Vec<(PathBuf, &'static str)> {
             "initializer 'fc0.weight': unsupported: weights stored in external data files",
         ),
         (data("bad/truncated.onnx"), "not a valid ONNX protobuf"),
-        (data("bad/no-hidden-layer.onnx"), "no hidden ReLU layer"),
+        (
+            data("bad/no-hidden-layer.onnx"),
+            "no hidden piecewise-linear layer",
+        ),
         (data("bad/empty-graph.onnx"), "the network is empty"),
+        (
+            data("bad/prelu-channels.onnx"),
+            "node '/prelu1' (PRelu): unsupported: PRelu with several slopes",
+        ),
+        (
+            data("bad/maxpool-pads.onnx"),
+            "node '/maxpool2' (MaxPool): unsupported: MaxPool windows of different sizes",
+        ),
+        (
+            data("bad/auto-pad.onnx"),
+            "node '/conv0' (Conv): unsupported: auto_pad SAME_UPPER",
+        ),
         (data("does-not-exist.onnx"), "No such file or directory"),
     ]
 }

@@ -245,7 +245,11 @@ fn estimate_is_reproducible_and_reports_every_width() {
         a["exact"]["regions"],
         crate::oracle::count_2d(&net, -3.0, 3.0) as u64
     );
-    assert_eq!(a["upper_bounds"]["theorem1"], "1369");
+    assert_eq!(a["upper_bounds"]["architecture"], "1369");
+    assert_eq!(
+        a["upper_bounds"]["architecture_name"],
+        "Serra et al. 2018, Theorem 1"
+    );
     let activation: u64 = a["upper_bounds"]["activation"]
         .as_str()
         .unwrap()
@@ -285,7 +289,8 @@ fn estimate_is_reproducible_and_reports_every_width() {
     for needle in [
         "xor 3",
         "xor 4",
-        "upper (Thm 1)",
+        "upper (arch.)",
+        "Serra et al. 2018, Theorem 1",
         "<= 1369",
         "best lower bound: xor",
     ] {
@@ -347,7 +352,7 @@ fn bounds_lists_every_bound_and_the_activity_table() {
             .map(str::to_string)
     };
     assert_eq!(value("Theorem 1").as_deref(), Some("1369"));
-    assert_eq!(value("trivial 2^N").as_deref(), Some("65536"));
+    assert_eq!(value("trivial").as_deref(), Some("65536"));
     assert_eq!(value("Zaslavsky"), None);
     assert_eq!(value("maxout bound"), None);
     // n0 = 2, widths [8, 8]: both constructions apply (n_l >= 3 n0).
@@ -366,7 +371,8 @@ fn bounds_lists_every_bound_and_the_activity_table() {
         "Theorem 1",
         "activation-based",
         "A_l(k)",
-        "not applicable: no maxout units",
+        "not applicable: needs maxout units",
+        "Xiong one-layer CNN",
     ] {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
@@ -453,4 +459,131 @@ fn results_do_not_depend_on_the_thread_count() {
         (lv, r["exact"]["regions"].clone())
     };
     assert_eq!(levels("1"), levels("2"));
+}
+
+/// A leaky-ReLU / ReLU 1-D convolutional network end to end: the count, the architecture
+/// bound that applies, Xiong's bound, and no ReLU-only bound.
+#[test]
+fn convolutional_leaky_network_through_the_cli() {
+    use mipbound_bounds::cnn::{DEFAULT_MAX_NODES, xiong_upper};
+    let file = data("conv1d-6.onnx");
+    let f = file.to_str().unwrap();
+    let net = mipbound_network::formats::load(&file, None).unwrap();
+    let exact = mipbound_search::count_regions(
+        &net,
+        &mipbound_formulation::Domain::unit_box(6),
+        mipbound_search::SearchSettings::default(),
+        &mipbound_search::Limits::default(),
+    )
+    .unwrap()
+    .stats
+    .regions;
+    let count = json(&mipbound(&["count", f, "--json"]));
+    assert_eq!(count["regions"], exact);
+    assert_eq!(count["upper_bound_name"], "Hu & Zhang, Theorem 2");
+
+    let report = json(&mipbound(&["bounds", f, "--json"]));
+    assert!(report["activation"].is_null());
+    let bounds = report["bounds"].as_array().unwrap();
+    let entry = |name: &str| bounds.iter().find(|b| b["name"] == name).unwrap().clone();
+    let g = net.hidden_layers()[0].conv().unwrap();
+    let xiong = xiong_upper(g, &[9], 1, DEFAULT_MAX_NODES).unwrap();
+    assert_eq!(entry("Xiong CNN upper")["value"], xiong.to_string());
+    assert!(entry("Theorem 1")["value"].is_null());
+    assert_eq!(
+        entry("activation-based")["note"],
+        "not applicable: ReLU networks only"
+    );
+    for name in ["trivial", "Hu & Zhang Thm 2", "Xiong CNN upper"] {
+        let value: u64 = entry(name)["value"].as_str().unwrap().parse().unwrap();
+        assert!(exact <= value, "{name}: {value} < {exact}");
+    }
+
+    let estimate = json(&mipbound(&[
+        "estimate", f, "--json", "--trials", "4", "--xor", "3",
+    ]));
+    assert_eq!(estimate["upper_bounds"]["activation_applies"], false);
+    assert!(estimate["upper_bounds"]["activation"].is_null());
+    let lower = estimate["best_lower_bound"]["log2"].as_f64().unwrap();
+    assert!(
+        lower > 0.0 && lower <= (exact as f64).log2(),
+        "{lower} vs {exact}"
+    );
+    let text = stdout(&mipbound(&["estimate", f, "--trials", "2", "--xor", "3"]));
+    assert!(text.contains("not applicable (ReLU only)"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = mipbound(&[
+        "formulate",
+        f,
+        "--out",
+        dir.path().join("m.lp").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("written for ReLU networks only"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Hard tanh units write two monotone bits each in the patterns file.
+#[test]
+fn hard_tanh_patterns_are_thermometer_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = dir.path().join("tanh.json");
+    std::fs::write(
+        &net,
+        r#"{"format": "mipbound-network", "version": 1, "input_dim": 2, "layers": [
+            {"activation": "hardtanh", "weights": [[2, 1], [-1, 3], [1.5, -2]], "bias": [0.1, -0.2, 0.3]}]}"#,
+    )
+    .unwrap();
+    let patterns = dir.path().join("patterns.txt");
+    let report = json(&mipbound(&[
+        "count",
+        net.to_str().unwrap(),
+        "--box",
+        "-2,2",
+        "--json",
+        "--patterns",
+        patterns.to_str().unwrap(),
+    ]));
+    let loaded = mipbound_network::formats::load(&net, None).unwrap();
+    let expected = crate::oracle::count_2d(&loaded, -2.0, 2.0);
+    assert_eq!(report["regions"], expected as u64);
+    let text = std::fs::read_to_string(&patterns).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), expected);
+    for line in &lines {
+        assert_eq!(line.len(), 6, "{line}");
+        for unit in line.as_bytes().chunks(2) {
+            assert_ne!(unit, b"01", "not a thermometer code: {line}");
+        }
+    }
+    // Three units with two breakpoints: more regions than three lines could make (7).
+    assert!(expected > 7, "{expected}");
+}
+
+/// The PyTorch-style CNN fixture: Xiong's bounds with the weight-sharing correction.
+#[test]
+fn cnn_bounds_use_attained_one_layer_counts() {
+    let file = data("cnn-8x8.onnx");
+    let report = json(&mipbound(&[
+        "bounds",
+        file.to_str().unwrap(),
+        "--json",
+        "--time-limit",
+        "30",
+    ]));
+    let bounds = report["bounds"].as_array().unwrap();
+    let entry = |name: &str| bounds.iter().find(|b| b["name"] == name).unwrap().clone();
+    // 2 filters 3x3 stride 2 on 8x8, then 3 filters 2x2: every pattern of 18 + 12 units.
+    assert_eq!(entry("Xiong CNN upper")["value"], "1073741824");
+    // N' = 3 filters 2x2 on 3x3x1: 3998 regions attained (formula 4013, erratum E5), times
+    // floor(2/1)^(3 * 3) = 512.
+    let lower = entry("Xiong CNN construction");
+    assert_eq!(lower["value"], "2046976");
+    assert!(lower["note"].as_str().unwrap().contains("R_N' = 3998"));
+    assert!(lower["note"].as_str().unwrap().contains("formula: 4013"));
+    assert_eq!(entry("Theorem 1")["value"], "966105422");
 }

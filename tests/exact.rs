@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::oracle::{count_1d, count_2d, count_grid_2d, solve};
 
 /// Exact count, asserting the search completed and every witness verified.
-fn exact(net: &Network, domain: &Domain) -> u64 {
+pub fn exact(net: &Network, domain: &Domain) -> u64 {
     let out = count_regions(net, domain, SearchSettings::default(), &Limits::default()).unwrap();
     assert_eq!(out.status, SearchStatus::Exhausted);
     assert_eq!(

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use mipbound_network::Network;
+use mipbound_network::{Activation, Network};
 
 /// Affine map `x -> alpha x + beta` of a layer's output on a piece (`alpha` is units x n0).
 #[derive(Clone)]
@@ -44,21 +44,69 @@ impl AffineMap {
         (grads, consts)
     }
 
-    /// The layer's output map on a piece where `active[u]` gives each unit's state.
-    fn after(grads: &[Vec<f64>], consts: &[f64], active: &[bool]) -> Self {
-        Self {
-            alpha: grads
-                .iter()
-                .zip(active)
-                .map(|(g, &on)| if on { g.clone() } else { vec![0.0; g.len()] })
-                .collect(),
-            beta: consts
-                .iter()
-                .zip(active)
-                .map(|(&c, &on)| if on { c } else { 0.0 })
-                .collect(),
+    /// The layer's output map on a piece where unit `u` takes option `options[u]`.
+    fn after(
+        grads: &[Vec<f64>],
+        consts: &[f64],
+        activation: &Activation,
+        options: &[usize],
+    ) -> Self {
+        let rank = activation.rank();
+        let (alpha, beta) = options
+            .iter()
+            .enumerate()
+            .map(|(u, &option)| {
+                let post = activation.post(option);
+                let row = u * rank + post.row;
+                let g = grads[row].iter().map(|v| post.slope * v).collect();
+                (g, post.slope * consts[row] + post.offset)
+            })
+            .unzip();
+        Self { alpha, beta }
+    }
+}
+
+/// The affine functions whose signs decide the units' options: `z - e_i` for each breakpoint
+/// of a scalar activation, `z_j - z_m` for each pair of a maxout unit's rows.
+fn cuts(grads: &[Vec<f64>], consts: &[f64], activation: &Activation) -> Vec<(Vec<f64>, f64)> {
+    match activation.scalar() {
+        Some(f) => grads
+            .iter()
+            .zip(consts)
+            .flat_map(|(g, &c)| f.breakpoints().iter().map(move |&e| (g.clone(), c - e)))
+            .collect(),
+        None => {
+            let rank = activation.rank();
+            let mut out = Vec::new();
+            for unit in 0..grads.len() / rank {
+                for j in 0..rank {
+                    for m in j + 1..rank {
+                        let (a, b) = (unit * rank + j, unit * rank + m);
+                        let g = grads[a].iter().zip(&grads[b]).map(|(x, y)| x - y).collect();
+                        out.push((g, consts[a] - consts[b]));
+                    }
+                }
+            }
+            out
         }
     }
+}
+
+/// Each unit's option at `x`, from the layer's affine forms.
+fn options_at(
+    grads: &[Vec<f64>],
+    consts: &[f64],
+    activation: &Activation,
+    x: &[f64],
+) -> Vec<usize> {
+    let z: Vec<f64> = grads
+        .iter()
+        .zip(consts)
+        .map(|(g, &c)| dot(g, x) + c)
+        .collect();
+    z.chunks(activation.rank())
+        .map(|rows| activation.state(rows))
+        .collect()
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -70,7 +118,7 @@ fn pattern_key(net: &Network, x: &[f64]) -> Vec<bool> {
 }
 
 /// Exact number of distinct activation patterns of a 1-input network on `[lo, hi]`, by
-/// splitting intervals at every breakpoint, layer by layer.
+/// splitting intervals at every breakpoint (and maxout tie), layer by layer.
 pub fn count_1d(net: &Network, lo: f64, hi: f64) -> usize {
     assert_eq!(net.input_dim(), 1);
     let min_width = 1e-12 * (hi - lo);
@@ -79,11 +127,10 @@ pub fn count_1d(net: &Network, lo: f64, hi: f64) -> usize {
         let mut next = Vec::new();
         for (a, b, map) in pieces {
             let (grads, consts) = map.through(layer);
-            let mut cuts: Vec<f64> = grads
-                .iter()
-                .zip(&consts)
+            let mut cuts: Vec<f64> = cuts(&grads, &consts, &layer.activation)
+                .into_iter()
                 .filter(|(g, _)| g[0] != 0.0)
-                .map(|(g, &c)| -c / g[0])
+                .map(|(g, c)| -c / g[0])
                 .filter(|&x| x > a && x < b)
                 .collect();
             cuts.sort_by(f64::total_cmp);
@@ -96,12 +143,9 @@ pub fn count_1d(net: &Network, lo: f64, hi: f64) -> usize {
                     continue;
                 }
                 let mid = 0.5 * (w[0] + w[1]);
-                let active: Vec<bool> = grads
-                    .iter()
-                    .zip(&consts)
-                    .map(|(g, &c)| g[0] * mid + c > 0.0)
-                    .collect();
-                next.push((w[0], w[1], AffineMap::after(&grads, &consts, &active)));
+                let options = options_at(&grads, &consts, &layer.activation, &[mid]);
+                let map = AffineMap::after(&grads, &consts, &layer.activation, &options);
+                next.push((w[0], w[1], map));
             }
         }
         pieces = next;
@@ -154,7 +198,8 @@ fn centroid(poly: &Polygon) -> [f64; 2] {
 }
 
 /// Exact number of distinct activation patterns of a 2-input network on `[lo, hi]^2`, by
-/// splitting convex polygons with every unit's line, layer by layer.
+/// splitting convex polygons with every unit's lines (breakpoints, maxout ties), layer
+/// by layer.
 pub fn count_2d(net: &Network, lo: f64, hi: f64) -> usize {
     assert_eq!(net.input_dim(), 2);
     let min_area = 1e-14 * (hi - lo) * (hi - lo);
@@ -165,24 +210,23 @@ pub fn count_2d(net: &Network, lo: f64, hi: f64) -> usize {
         for (poly, map) in cells {
             let (grads, consts) = map.through(layer);
             let mut pieces = vec![poly];
-            for (g, &c) in grads.iter().zip(&consts) {
+            for (g, c) in cuts(&grads, &consts, &layer.activation) {
                 if g[0] == 0.0 && g[1] == 0.0 {
                     continue;
                 }
                 pieces = pieces
                     .iter()
-                    .flat_map(|p| [clip(p, g, c, 1.0), clip(p, g, c, -1.0)])
+                    .flat_map(|p| [clip(p, &g, c, 1.0), clip(p, &g, c, -1.0)])
                     .filter(|p| p.len() >= 3 && area(p) > min_area)
                     .collect();
             }
             for piece in pieces {
                 let m = centroid(&piece);
-                let active: Vec<bool> = grads
-                    .iter()
-                    .zip(&consts)
-                    .map(|(g, &c)| dot(g, &m) + c > 0.0)
-                    .collect();
-                next.push((piece, AffineMap::after(&grads, &consts, &active)));
+                let options = options_at(&grads, &consts, &layer.activation, &m);
+                next.push((
+                    piece,
+                    AffineMap::after(&grads, &consts, &layer.activation, &options),
+                ));
             }
         }
         cells = next;

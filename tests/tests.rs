@@ -1,5 +1,6 @@
 //! Integration tests of mipbound: one binary, topic modules.
 
+mod activations;
 mod bad_input;
 mod bounds;
 mod cli;

@@ -1,5 +1,6 @@
 /*!
-Bounds on the number of linear (activation) regions of piecewise-linear networks, in exact
+Bounds on the number of linear (activation) regions of piecewise-linear networks (ReLU,
+leaky ReLU, general PWL, maxout, convolutional), in exact
 big integers ([`BigUint`]).
 
 # Brief overview
@@ -10,6 +11,9 @@ big integers ([`BigUint`]).
   `2^N`, per-layer products, Serra, Tjandraatmadja & Ramalingam 2018 Theorem 1 as a dynamic
   programme, the maxout bound, Hu & Zhang Theorems 1-2) and the lower-bound constructions
   on the maximum over parameters (only where their conditions hold).
+- [`architecture`]: which of those bounds apply to a network, by its hidden activations.
+- [`cnn`]: Xiong et al.'s one-layer CNN count and multi-layer CNN bounds (and their
+  piecewise-linear form), using the weight sharing kept beside convolutional layers.
 - [`empirical`]: the activation-based upper bound of Serra & Ramalingam 2020 for the
   trained weights: MILPs (HiGHS, via `mipbound-formulation`) for `A_l(k)`, `I_l(k)`,
   `S_l(k)`, then a dynamic programme whose soundness argument is in the module doc.
@@ -22,6 +26,8 @@ regions.
 #![deny(missing_docs)]
 
 pub mod analytic;
+pub mod architecture;
+pub mod cnn;
 pub mod empirical;
 pub mod probabilistic;
 

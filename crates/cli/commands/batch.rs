@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use mipbound_bounds::analytic::serra2018_theorem1;
+use mipbound_bounds::architecture::HiddenActivations;
 use mipbound_bounds::log2;
 use mipbound_formulation::Domain;
 use mipbound_network::Network;
@@ -452,6 +453,13 @@ fn measure(
     // tie their estimates together.
     let seed = s.seed.wrapping_add(index as u64);
     let net: Network = mipbound_network::formats::load(path, None)?;
+    if HiddenActivations::of(&net) != HiddenActivations::Relu {
+        bail!(
+            "{}: batch records Serra et al.'s Theorem 1 and the activation-based bound, which \
+             hold for ReLU networks only; use estimate and bounds for other activations",
+            path.display()
+        );
+    }
     let domain: Domain =
         parse_domain(&format!("{},{}", s.domain[0], s.domain[1]), net.input_dim())?;
     let settings = SearchSettings {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
-use mipbound_bounds::analytic::serra2018_theorem1;
+use mipbound_bounds::architecture::architecture_upper_bound;
 use mipbound_network::{Pattern, pattern_line};
 use mipbound_search::{Flow, Limits, PatternHooks, RegionSearch, SearchSettings, SearchStatus};
 use serde::Serialize;
@@ -40,7 +40,9 @@ struct CountReport {
     lp_seconds: f64,
     stable_units: Vec<StableUnits>,
     /// Serra et al. 2018 Theorem 1 for the architecture (decimal: it can exceed 64 bits).
-    theorem1_upper_bound: String,
+    /// The tightest architecture-only upper bound that applies, and its name.
+    upper_bound: String,
+    upper_bound_name: &'static str,
     seed: u64,
     margin_tolerance: f64,
     patterns_file: Option<String>,
@@ -133,7 +135,7 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         )),
         None => None,
     };
-    let widths = net.hidden_widths();
+    let widths = net.layer_bits();
     let bar = progress::counter("regions");
     let threads = threads(args.threads)?;
     let keep_lines = writer.is_some();
@@ -168,6 +170,7 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
     }
 
     let stats = outcome.stats;
+    let upper_bound = architecture_upper_bound(&net);
     let report = CountReport {
         command: "count",
         version: env!("CARGO_PKG_VERSION"),
@@ -189,7 +192,8 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         lp_fallbacks: stats.lp_fallbacks,
         lp_seconds: stats.lp_seconds,
         stable_units: stable_units(search.bounds()),
-        theorem1_upper_bound: serra2018_theorem1(net.input_dim(), &net.hidden_widths()).to_string(),
+        upper_bound: upper_bound.0.to_string(),
+        upper_bound_name: upper_bound.1,
         seed: args.seed,
         margin_tolerance: args.margin_tolerance,
         patterns_file: args.patterns.as_ref().map(|p| p.display().to_string()),
@@ -219,7 +223,7 @@ fn print_text(r: &CountReport) {
     ));
     rows.push(row(
         "upper bound",
-        format!("{} (Serra et al. 2018, Theorem 1)", r.theorem1_upper_bound),
+        format!("{} ({})", r.upper_bound, r.upper_bound_name),
     ));
     rows.push(row(
         "seconds",

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use mipbound_bounds::analytic::serra2018_theorem1;
+use mipbound_bounds::architecture::{HiddenActivations, architecture_upper_bound};
 use mipbound_bounds::probabilistic::{LowerBound, alpha_for_confidence, mbound, tail_bound};
 use mipbound_bounds::{BigUint, log2};
 use mipbound_network::Pattern;
@@ -94,9 +94,14 @@ pub struct ExactReport {
 
 #[derive(Serialize)]
 struct UpperBounds {
-    /// Serra et al. 2018 Theorem 1 (decimal).
-    theorem1: String,
-    theorem1_log2: f64,
+    /// The tightest architecture-only upper bound that applies (Serra et al. 2018 Theorem 1
+    /// for ReLU), decimal.
+    architecture: String,
+    architecture_log2: f64,
+    /// Which bound `architecture` is.
+    architecture_name: &'static str,
+    /// Whether the activation-based bound applies (ReLU networks only).
+    activation_applies: bool,
     /// The activation-based bound (AAAI 2020) for these weights; `None` when skipped.
     activation: Option<String>,
     activation_log2: Option<f64>,
@@ -253,12 +258,13 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     };
     bars.clear().ok();
 
-    let activation = if args.no_activation_bound || interrupted {
+    let relu = HiddenActivations::of(&net) == HiddenActivations::Relu;
+    let activation = if args.no_activation_bound || interrupted || !relu {
         None
     } else {
         Some(super::bounds::activation(&net, &domain, &args.milp, Some(args.bounds_time_limit))?.1)
     };
-    let theorem1: BigUint = serra2018_theorem1(net.input_dim(), &net.hidden_widths());
+    let (architecture, architecture_name): (BigUint, _) = architecture_upper_bound(&net);
     let report = EstimateReport {
         command: "estimate",
         version: env!("CARGO_PKG_VERSION"),
@@ -272,8 +278,10 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
         widths,
         exact,
         upper_bounds: UpperBounds {
-            theorem1_log2: log2(&theorem1),
-            theorem1: theorem1.to_string(),
+            architecture_log2: log2(&architecture),
+            architecture: architecture.to_string(),
+            architecture_name,
+            activation_applies: relu,
             activation_log2: activation.as_ref().map(|a| a.log2),
             activation_milps: activation.as_ref().map(|a| a.milps),
             activation_seconds: activation.as_ref().map(|a| a.seconds),
@@ -568,11 +576,13 @@ fn print_text(r: &EstimateReport) {
         ]);
     }
     table.push(vec![
-        "upper (Thm 1)".into(),
+        "upper (arch.)".into(),
         "-".into(),
         format!(
-            "<= {} (2^{:.2})",
-            r.upper_bounds.theorem1, r.upper_bounds.theorem1_log2
+            "<= {} (2^{:.2}, {})",
+            r.upper_bounds.architecture,
+            r.upper_bounds.architecture_log2,
+            r.upper_bounds.architecture_name
         ),
         "proven".into(),
         "-".into(),
@@ -599,7 +609,11 @@ fn print_text(r: &EstimateReport) {
             _ => vec![
                 "upper (activ.)".into(),
                 "-".into(),
-                "not computed".into(),
+                if u.activation_applies {
+                    "not computed".into()
+                } else {
+                    "not applicable (ReLU only)".into()
+                },
                 "-".into(),
                 "-".into(),
                 "-".into(),
@@ -650,7 +664,8 @@ struct CsvRow<'a> {
     exact_regions: Option<u64>,
     exact_complete: Option<bool>,
     exact_seconds: Option<f64>,
-    upper_bound_theorem1: &'a str,
+    upper_bound_architecture: &'a str,
+    upper_bound_architecture_name: &'a str,
     upper_bound_activation: Option<&'a str>,
 }
 
@@ -683,7 +698,8 @@ fn write_csv(writer: &mut csv::Writer<std::fs::File>, r: &EstimateReport) -> Res
             exact_regions: r.exact.as_ref().map(|e| e.regions),
             exact_complete: r.exact.as_ref().map(|e| e.complete),
             exact_seconds: r.exact.as_ref().map(|e| e.seconds),
-            upper_bound_theorem1: &r.upper_bounds.theorem1,
+            upper_bound_architecture: &r.upper_bounds.architecture,
+            upper_bound_architecture_name: r.upper_bounds.architecture_name,
             upper_bound_activation: r.upper_bounds.activation.as_deref(),
         })?;
     }

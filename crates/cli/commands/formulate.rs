@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use mipbound_bounds::architecture::HiddenActivations;
 use mipbound_formulation::{BigM, UnitBounds};
 
 use crate::args::FormulateArgs;
@@ -17,6 +18,12 @@ pub fn run(args: FormulateArgs) -> Result<ExitCode> {
         .map(str::to_ascii_lowercase);
     if !matches!(ext.as_deref(), Some("mps" | "lp")) {
         bail!("{}: the output must end in .mps or .lp", args.out.display());
+    }
+    if HiddenActivations::of(&net) != HiddenActivations::Relu {
+        bail!(
+            "{}: the big-M counting MILP is written for ReLU networks only; count takes this network",
+            args.net.net.display()
+        );
     }
     let bounds = UnitBounds::tightened(&net, &domain, 0)?;
     let mut milp =

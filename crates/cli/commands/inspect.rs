@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use mipbound_formulation::UnitBounds;
-use mipbound_network::Metadata;
+use mipbound_network::{LayerKind, Metadata};
 use serde::Serialize;
 
 use super::count::{StableUnits, describe_stable, stable_units};
@@ -14,10 +14,10 @@ use crate::report::{NetworkSummary, print_json, print_table, row};
 
 #[derive(Serialize)]
 struct LayerInfo {
-    kind: &'static str,
+    kind: String,
     inputs: usize,
     units: usize,
-    activation: &'static str,
+    activation: String,
     parameters: usize,
 }
 
@@ -45,11 +45,11 @@ pub fn run(args: InspectArgs) -> Result<ExitCode> {
             .layers()
             .iter()
             .map(|l| LayerInfo {
-                kind: "dense",
+                kind: layer_kind(l),
                 inputs: l.inputs(),
                 units: l.width(),
                 activation: l.activation.name(),
-                parameters: l.weights.len() + l.bias.len(),
+                parameters: l.parameters(),
             })
             .collect(),
         stable_units_interval: stable_units(&interval),
@@ -94,4 +94,28 @@ pub fn run(args: InspectArgs) -> Result<ExitCode> {
     }
     print_table(&rows);
     Ok(ExitCode::SUCCESS)
+}
+
+/// "dense", or the convolution's or pooling's shape, e.g. "conv 1x8x8 -> 2x3x3 (3x3,
+/// stride 2)".
+fn layer_kind(layer: &mipbound_network::Layer) -> String {
+    let shape = |g: &mipbound_network::ConvGeometry| {
+        format!(
+            "{}x{}x{} -> {}x{}x{} ({}x{}, stride {})",
+            g.in_channels,
+            g.in_h,
+            g.in_w,
+            g.out_channels,
+            g.out_h(),
+            g.out_w(),
+            g.kernel.0,
+            g.kernel.1,
+            g.stride.0
+        )
+    };
+    match &layer.kind {
+        LayerKind::Dense => "dense".to_string(),
+        LayerKind::Conv(g) => format!("conv {}", shape(g)),
+        LayerKind::MaxPool(g) => format!("max pool {}", shape(g)),
+    }
 }

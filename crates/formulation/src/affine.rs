@@ -2,10 +2,12 @@
 //!
 //! Once the activation states of every unit of layers `1..l-1` are fixed, each
 //! pre-activation of layer `l` is an affine function of the input, `z = a · x + c`:
-//! `A_1 = W_1, c_1 = b_1` and `A_l = W_l D_{l-1} A_{l-1}`, `c_l = W_l D_{l-1} c_{l-1} + b_l`,
-//! where `D` is the diagonal of active units (ICML 2018, Section 3).
+//! `A_1 = W_1, c_1 = b_1` and `A_l = W_l (S A_{l-1}[rows]) `, `c_l = W_l (S c_{l-1}[rows] +
+//! o) + b_l`, where each unit of layer `l - 1` contributes the row its state selects (the
+//! winner for maxout), scaled by the slope `S` of its piece and shifted by the offset `o`
+//! (for ReLU: slope 1 if active, 0 if not; ICML 2018, Section 3).
 
-use mipbound_network::Layer;
+use mipbound_network::{Layer, PostAffine};
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 
 /// The pre-activations of one hidden layer as affine functions of the input on a region.
@@ -26,23 +28,45 @@ impl LayerForms {
         }
     }
 
-    /// The next layer's forms given this layer's forms and which of its units are active.
-    pub fn next(&self, layer: &Layer, active: impl Fn(usize) -> bool) -> Self {
-        let on: Vec<usize> = (0..self.coeffs.nrows()).filter(|&i| active(i)).collect();
-        if on.is_empty() {
+    /// The next layer's forms given this layer's forms (`rank` rows per unit) and, for
+    /// every unit of this layer, how its output depends on its rows on the region.
+    pub fn next(&self, layer: &Layer, rank: usize, post: impl Fn(usize) -> PostAffine) -> Self {
+        let units = self.coeffs.nrows() / rank;
+        let mut used = Vec::new();
+        let mut rows = Vec::new();
+        let mut slopes = Vec::new();
+        let mut offset = Array1::<f64>::zeros(layer.rows());
+        for u in 0..units {
+            let p = post(u);
+            if p.offset != 0.0 {
+                offset.scaled_add(p.offset, &layer.weights.column(u));
+            }
+            if p.slope != 0.0 {
+                used.push(u);
+                rows.push(u * rank + p.row);
+                slopes.push(p.slope);
+            }
+        }
+        let constants_base = &layer.bias + &offset;
+        if used.is_empty() {
             return Self {
-                coeffs: Array2::zeros((layer.width(), self.coeffs.ncols())),
-                constants: layer.bias.clone(),
+                coeffs: Array2::zeros((layer.rows(), self.coeffs.ncols())),
+                constants: constants_base,
             };
         }
-        let w = layer.weights.select(Axis(1), &on);
+        let mut w = layer.weights.select(Axis(1), &used);
+        for (mut col, &s) in w.columns_mut().into_iter().zip(&slopes) {
+            if s != 1.0 {
+                col *= s;
+            }
+        }
         Self {
-            coeffs: w.dot(&self.coeffs.select(Axis(0), &on)),
-            constants: w.dot(&self.constants.select(Axis(0), &on)) + &layer.bias,
+            coeffs: w.dot(&self.coeffs.select(Axis(0), &rows)),
+            constants: w.dot(&self.constants.select(Axis(0), &rows)) + &constants_base,
         }
     }
 
-    /// Number of units.
+    /// Number of rows (units times the maxout rank).
     pub fn width(&self) -> usize {
         self.coeffs.nrows()
     }
@@ -69,6 +93,12 @@ impl LayerForms {
         self.coeffs.row(unit).iter().all(|&a| a == 0.0)
     }
 
+    /// Returns true if and only if rows `a` and `b` have exactly the same gradient, so that
+    /// their difference is constant on the region.
+    pub fn parallel(&self, a: usize, b: usize) -> bool {
+        self.coeffs.row(a) == self.coeffs.row(b)
+    }
+
     /// Euclidean norm of a unit's gradient.
     pub fn gradient_norm(&self, unit: usize) -> f64 {
         self.coeffs.row(unit).dot(&self.coeffs.row(unit)).sqrt()
@@ -93,7 +123,8 @@ mod tests {
                 assert!((forms.value(u, &x) - expected).abs() < 1e-12);
             }
             if l + 1 < layers.len() {
-                forms = forms.next(&layers[l + 1], |i| z[l][i] > 0.0);
+                let a = &layers[l].activation;
+                forms = forms.next(&layers[l + 1], 1, |i| a.post(a.state(&[z[l][i]])));
             }
         }
     }
@@ -101,9 +132,74 @@ mod tests {
     #[test]
     fn all_inactive_gives_constant_units() {
         let net = he_network(&[2, 3, 2], 0.1, false, 1);
+        let a = &net.hidden_layers()[0].activation;
         let forms =
-            LayerForms::first(&net.hidden_layers()[0]).next(&net.hidden_layers()[1], |_| false);
+            LayerForms::first(&net.hidden_layers()[0])
+                .next(&net.hidden_layers()[1], 1, |_| a.post(0));
         assert!(forms.is_constant(0) && forms.is_constant(1));
         assert_eq!(forms.constants, net.hidden_layers()[1].bias);
+    }
+}
+
+#[cfg(test)]
+mod general_tests {
+    use super::*;
+    use mipbound_network::{Activation, Network, PiecewiseLinear};
+    use ndarray::array;
+
+    /// Forms through leaky, piecewise-linear and maxout layers match the forward pass.
+    #[test]
+    fn forms_through_every_activation_match_the_forward_pass() {
+        let pwl = PiecewiseLinear::new(vec![-0.5, 0.3], vec![0.2, 1.0, -0.4], 0.1).unwrap();
+        let net = Network::new(
+            2,
+            vec![
+                Layer::new(
+                    array![[1.0, -0.5], [0.3, 0.8], [-1.2, 0.4]],
+                    array![0.1, -0.2, 0.3],
+                    Activation::LeakyRelu { slope: 0.1 },
+                ),
+                Layer::new(
+                    array![[0.5, -1.0, 0.7], [1.1, 0.2, -0.3]],
+                    array![0.05, -0.1],
+                    Activation::Pwl(pwl),
+                ),
+                Layer::new(
+                    array![
+                        [1.0, 0.5],
+                        [-0.3, 0.9],
+                        [0.6, -0.6],
+                        [0.2, 0.2],
+                        [-0.8, 0.1],
+                        [0.4, 0.7]
+                    ],
+                    array![0.0, 0.1, -0.1, 0.2, 0.0, -0.2],
+                    Activation::Maxout { rank: 3 },
+                ),
+                Layer::new(array![[1.0, -1.0]], array![0.0], Activation::Relu),
+            ],
+        )
+        .unwrap();
+        for x in [[0.2, 0.7], [-0.9, 0.4], [0.6, -0.8], [0.05, 0.05]] {
+            let z = net.pre_activations(&x);
+            let layers = net.hidden_layers();
+            let mut forms = LayerForms::first(&layers[0]);
+            for l in 0..layers.len() {
+                for (r, &expected) in z[l].iter().enumerate() {
+                    assert!(
+                        (forms.value(r, &x) - expected).abs() < 1e-12,
+                        "layer {l} row {r}"
+                    );
+                }
+                if l + 1 < layers.len() {
+                    let a = &layers[l].activation;
+                    let rank = a.rank();
+                    let zl = z[l].as_slice().unwrap();
+                    forms = forms.next(&layers[l + 1], rank, |u| {
+                        a.post(a.state(&zl[u * rank..(u + 1) * rank]))
+                    });
+                }
+            }
+        }
     }
 }

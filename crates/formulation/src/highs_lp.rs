@@ -27,6 +27,9 @@ pub enum OracleError {
     /// The solver stopped with an error model status.
     #[error("HiGHS could not solve the model (model status {0:?})")]
     Solve(HighsModelStatus),
+    /// A ReLU-only formulation was asked for a network with other activations.
+    #[error("{0} is formulated for ReLU networks only")]
+    ReluOnly(&'static str),
 }
 
 /// Outcome of a solve, as far as a caller needs it.

@@ -7,12 +7,13 @@ are solved.
 - [`Domain`]: the input box X (default `[0, 1]^n0`).
 - [`LayerForms`]: each pre-activation as an affine function `a · x + c` of the input once
   the pattern of the earlier layers is fixed.
-- [`UnitBounds`]: interval and LP-tightened bounds on every pre-activation over X, hence
-  the stably active / inactive units.
+- [`UnitBounds`]: interval and LP-tightened bounds on every pre-activation over X (the
+  LPs relax each activation by the convex hull of its graph), hence the units that stay on
+  one piece.
 - [`HighsLp`]: a thin, index-based safe wrapper over one HiGHS instance (`threads = 1`,
   fixed `random_seed`): add and delete rows, change bounds and costs, re-solve warm, read
   status and solution. It is the only place this workspace calls HiGHS.
-- [`BigM`]: the big-M MILP of the network (stable units fixed), optionally with ICML
+- [`BigM`]: the big-M MILP of a ReLU network (stable units fixed), optionally with ICML
   2018's margin `f`; solved for proven dual bounds or written as MPS/LP.
 - [`MarginOracle`]: the LP oracle of the region search, maximising the margin `t` of a
   stack of normalised half-spaces; a region has non-empty interior iff `t > 0`. Two
@@ -38,4 +39,4 @@ pub use domain::{Domain, DomainError};
 pub use highs_lp::{HighsLp, LpStatus, OracleError};
 pub use milp::{BigM, MilpBound, MilpStop, UnitColumns};
 pub use oracle::{HalfSpace, HighsMarginOracle, MarginOracle, Witness};
-pub use tightening::{Interval, Stability, UnitBounds};
+pub use tightening::{Interval, Stability, UnitBounds, hull, possible_options, post_ranges};

@@ -12,7 +12,7 @@
 //! is ICML 2018's counting MILP: a margin `f` with `z >= f` for active and `z <= -f` for
 //! inactive unstable units, maximising `f` (a pattern is a region iff `f > 0`).
 
-use mipbound_network::{Network, UnitId};
+use mipbound_network::{Activation, Network, UnitId};
 
 use crate::domain::Domain;
 use crate::highs_lp::{HighsLp, LpStatus, OracleError};
@@ -75,6 +75,13 @@ impl BigM {
         layers: usize,
         seed: u32,
     ) -> Result<Self, OracleError> {
+        if net
+            .hidden_layers()
+            .iter()
+            .any(|l| l.activation != Activation::Relu)
+        {
+            return Err(OracleError::ReluOnly("the big-M MILP"));
+        }
         let mut lp = HighsLp::new(seed);
         let mut x = Vec::with_capacity(domain.dim());
         for (i, (&lo, &hi)) in domain.lower().iter().zip(domain.upper()).enumerate() {
@@ -259,7 +266,7 @@ impl BigM {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mipbound_network::{Activation, Layer};
+    use mipbound_network::Layer;
     use ndarray::array;
 
     /// Two units z1 = x, z2 = -x on [-1, 1]: never both active; each can be either sign.

@@ -2,14 +2,15 @@
 //!
 //! Interval propagation gives valid bounds cheaply (exact for the first layer). LP
 //! tightening then maximises and minimises each pre-activation of layers `2..L` over the
-//! triangle relaxation of the ReLUs before it (`h >= 0`, `h >= z`,
-//! `h <= U (z - L) / (U - L)` for an unstable unit, `h = z` / `h = 0` for a stable one).
+//! convex hull of each earlier activation's graph on its interval (for ReLU, the triangle
+//! `h >= 0`, `h >= z`, `h <= U (z - L) / (U - L)`; `h = z` / `h = 0` when stable; for a
+//! maxout unit, `h >= z_j` for every piece).
 //! Both are relaxations, so the bounds are valid; LP values are widened by the solver's
 //! tolerance before use, and an LP that does not reach optimality keeps the interval bound.
-//! A unit whose upper bound is `<= 0` is stably inactive over X; one whose lower bound is
-//! `> 0` is stably active. Stable units never split a region.
+//! A unit whose bounds allow one piece only is stable over X (ReLU: upper bound `<= 0`,
+//! stably inactive; lower bound `> 0`, stably active). Stable units never split a region.
 
-use mipbound_network::{Network, UnitId};
+use mipbound_network::{Activation, Network, UnitId};
 
 use crate::domain::Domain;
 use crate::highs_lp::{HighsLp, LpStatus, OracleError};
@@ -53,7 +54,9 @@ const LP_SLACK: f64 = 1e-6;
 /// Pre-activation bounds of every hidden unit over a domain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitBounds {
+    /// Per hidden layer, one interval per pre-activation row.
     layers: Vec<Vec<Interval>>,
+    activations: Vec<Activation>,
     lp_solves: u64,
 }
 
@@ -69,16 +72,18 @@ impl UnitBounds {
         let mut layers = Vec::new();
         for layer in net.hidden_layers() {
             let z = propagate(layer, &range);
-            range = z.iter().map(|iv| relu(*iv)).collect();
+            range = post_ranges(&layer.activation, &z);
             layers.push(z);
         }
         Self {
             layers,
+            activations: activations(net),
             lp_solves: 0,
         }
     }
 
-    /// Interval propagation refined by LPs over the triangle relaxation (see the module doc).
+    /// Interval propagation refined by LPs over the convex hull of each activation's graph
+    /// (see the module doc).
     pub fn tightened(net: &Network, domain: &Domain, seed: u32) -> Result<Self, OracleError> {
         let mut lp = HighsLp::new(seed);
         let mut prev_cols = Vec::with_capacity(domain.dim());
@@ -91,23 +96,23 @@ impl UnitBounds {
         let mut lp_solves = 0;
         for (l, layer) in net.hidden_layers().iter().enumerate() {
             let mut bounds = propagate(layer, &prev_range);
-            let mut z_cols = Vec::with_capacity(layer.width());
-            for (unit, iv) in bounds.iter().enumerate() {
+            let mut z_cols = Vec::with_capacity(layer.rows());
+            for (row, iv) in bounds.iter().enumerate() {
                 let z = lp.add_col(0.0, iv.lo, iv.hi)?;
                 let mut cols = vec![z];
                 let mut values = vec![1.0];
-                for (j, &w) in layer.weights.row(unit).iter().enumerate() {
+                for (j, &w) in layer.weights.row(row).iter().enumerate() {
                     if w != 0.0 {
                         cols.push(prev_cols[j]);
                         values.push(-w);
                     }
                 }
-                let b = layer.bias[unit];
+                let b = layer.bias[row];
                 lp.add_row(b, b, &cols, &values)?;
                 z_cols.push(z);
             }
             if l > 0 {
-                for (unit, &z) in z_cols.iter().enumerate() {
+                for (row, &z) in z_cols.iter().enumerate() {
                     lp.set_col_cost(z, 1.0)?;
                     for maximize in [true, false] {
                         lp.set_maximize(maximize)?;
@@ -115,7 +120,7 @@ impl UnitBounds {
                         if lp.solve()? == LpStatus::Optimal {
                             let v = lp.objective();
                             let slack = LP_SLACK * (1.0 + v.abs());
-                            let iv = &mut bounds[unit];
+                            let iv = &mut bounds[row];
                             if maximize {
                                 iv.hi = iv.hi.min(v + slack);
                             } else {
@@ -126,38 +131,52 @@ impl UnitBounds {
                     lp.set_col_cost(z, 0.0)?;
                 }
             }
+            prev_range = post_ranges(&layer.activation, &bounds);
             prev_cols.clear();
-            prev_range.clear();
-            for (&z, &iv) in z_cols.iter().zip(&bounds) {
-                let h = match iv.stability() {
-                    Stability::Inactive => lp.add_col(0.0, 0.0, 0.0)?,
-                    Stability::Active => {
-                        let h = lp.add_col(0.0, iv.lo, iv.hi)?;
-                        lp.add_row(0.0, 0.0, &[h, z], &[1.0, -1.0])?;
-                        h
+            let rank = layer.activation.rank();
+            for (unit, out) in prev_range.iter().enumerate() {
+                let h = lp.add_col(0.0, out.lo, out.hi)?;
+                match layer.activation.scalar() {
+                    Some(f) => {
+                        let (z, iv) = (z_cols[unit], bounds[unit]);
+                        let (lower, upper) = hull(&f, iv.lo, iv.hi);
+                        // h >= s z + c on the lower hull, h <= s z + c on the upper one.
+                        for (s, c) in lower {
+                            lp.add_row(c, f64::INFINITY, &[h, z], &[1.0, -s])?;
+                        }
+                        for (s, c) in upper {
+                            lp.add_row(f64::NEG_INFINITY, c, &[h, z], &[1.0, -s])?;
+                        }
                     }
-                    Stability::Unstable => {
-                        let h = lp.add_col(0.0, 0.0, iv.hi)?;
-                        lp.add_row(0.0, f64::INFINITY, &[h, z], &[1.0, -1.0])?;
-                        let slope = iv.hi / (iv.hi - iv.lo);
-                        lp.add_row(f64::NEG_INFINITY, -slope * iv.lo, &[h, z], &[1.0, -slope])?;
-                        h
+                    // Maxout: h >= every piece (and h <= the largest upper bound).
+                    None => {
+                        for r in 0..rank {
+                            lp.add_row(
+                                0.0,
+                                f64::INFINITY,
+                                &[h, z_cols[unit * rank + r]],
+                                &[1.0, -1.0],
+                            )?;
+                        }
                     }
-                };
+                }
                 prev_cols.push(h);
-                prev_range.push(relu(iv));
             }
             layers.push(bounds);
         }
-        Ok(Self { layers, lp_solves })
+        Ok(Self {
+            layers,
+            activations: activations(net),
+            lp_solves,
+        })
     }
 
-    /// Bounds of one unit's pre-activation.
+    /// Bounds of one unit's pre-activation (its first row for maxout).
     pub fn get(&self, id: UnitId) -> Interval {
-        self.layers[id.layer][id.unit]
+        self.layers[id.layer][id.unit * self.activations[id.layer].rank()]
     }
 
-    /// Bounds of one hidden layer.
+    /// Bounds of every pre-activation row of one hidden layer.
     pub fn layer(&self, layer: usize) -> &[Interval] {
         &self.layers[layer]
     }
@@ -167,23 +186,36 @@ impl UnitBounds {
         self.layers.len()
     }
 
-    /// Stability of one unit.
-    pub fn stability(&self, id: UnitId) -> Stability {
-        self.get(id).stability()
+    /// The options (pieces) of a unit that the bounds allow somewhere in the domain.
+    pub fn options(&self, id: UnitId) -> Vec<usize> {
+        let a = &self.activations[id.layer];
+        let rank = a.rank();
+        let rows = &self.layers[id.layer][id.unit * rank..(id.unit + 1) * rank];
+        possible_options(a, rows)
     }
 
-    /// Per layer: (stably active, stably inactive, unstable) unit counts.
+    /// Stability of one unit: one option only (`Active` for any but the first piece).
+    pub fn stability(&self, id: UnitId) -> Stability {
+        match self.options(id).as_slice() {
+            [0] => Stability::Inactive,
+            [_] => Stability::Active,
+            _ => Stability::Unstable,
+        }
+    }
+
+    /// Per layer: (stably active, stably inactive, unstable) unit counts (for other than
+    /// ReLU: stable on a piece other than the first, stable on the first, not stable).
     pub fn stability_counts(&self) -> Vec<(usize, usize, usize)> {
-        self.layers
-            .iter()
+        (0..self.layers.len())
             .map(|layer| {
-                layer
-                    .iter()
-                    .fold((0, 0, 0), |(a, i, u), iv| match iv.stability() {
+                let units = self.layers[layer].len() / self.activations[layer].rank();
+                (0..units).fold((0, 0, 0), |(a, i, u), unit| {
+                    match self.stability(UnitId { layer, unit }) {
                         Stability::Active => (a + 1, i, u),
                         Stability::Inactive => (a, i + 1, u),
                         Stability::Unstable => (a, i, u + 1),
-                    })
+                    }
+                })
             })
             .collect()
     }
@@ -192,6 +224,102 @@ impl UnitBounds {
     pub fn lp_solves(&self) -> u64 {
         self.lp_solves
     }
+}
+
+fn activations(net: &Network) -> Vec<Activation> {
+    net.hidden_layers()
+        .iter()
+        .map(|l| l.activation.clone())
+        .collect()
+}
+
+/// The options of a unit whose pre-activation rows lie in `rows` that some point can take
+/// strictly (a piece `e_i < z <= e_{i+1}`; a maxout winner strictly above the others).
+pub fn possible_options(activation: &Activation, rows: &[Interval]) -> Vec<usize> {
+    match activation.scalar() {
+        Some(f) => {
+            let (lo, hi) = (rows[0].lo, rows[0].hi);
+            (0..activation.options())
+                .filter(|&i| {
+                    let (a, b) = f.piece_range(i);
+                    (i == 0 || hi > a) && lo <= b
+                })
+                .collect()
+        }
+        None => (0..rows.len())
+            .filter(|&j| (0..rows.len()).all(|m| m == j || rows[j].hi > rows[m].lo))
+            .collect(),
+    }
+}
+
+/// The range of each unit's output given its rows' ranges.
+pub fn post_ranges(activation: &Activation, rows: &[Interval]) -> Vec<Interval> {
+    let rank = activation.rank();
+    rows.chunks(rank)
+        .map(|unit| match activation.scalar() {
+            Some(f) => {
+                let (lo, hi) = f.range(unit[0].lo, unit[0].hi);
+                Interval { lo, hi }
+            }
+            None => Interval {
+                lo: unit
+                    .iter()
+                    .map(|iv| iv.lo)
+                    .fold(f64::NEG_INFINITY, f64::max),
+                hi: unit
+                    .iter()
+                    .map(|iv| iv.hi)
+                    .fold(f64::NEG_INFINITY, f64::max),
+            },
+        })
+        .collect()
+}
+
+/// A line `z -> slope * z + intercept`, as `(slope, intercept)`.
+pub type Line = (f64, f64);
+
+/// The lines `(slope, intercept)` of the lower convex and upper concave hulls of the graph of
+/// `f` on `[lo, hi]`: together the tightest linear relaxation of `h = f(z)` there.
+pub fn hull(f: &mipbound_network::PiecewiseLinear, lo: f64, hi: f64) -> (Vec<Line>, Vec<Line>) {
+    let mut points: Vec<(f64, f64)> = std::iter::once(lo)
+        .chain(
+            f.breakpoints()
+                .iter()
+                .copied()
+                .filter(|&e| e > lo && e < hi),
+        )
+        .chain(std::iter::once(hi))
+        .map(|z| (z, f.apply(z)))
+        .collect();
+    points.dedup_by(|a, b| a.0 == b.0);
+    if points.len() == 1 {
+        let v = points[0].1;
+        return (vec![(0.0, v)], vec![(0.0, v)]);
+    }
+    let cross = |o: (f64, f64), a: (f64, f64), b: (f64, f64)| {
+        (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
+    };
+    let chain = |upper: bool| -> Vec<(f64, f64)> {
+        let mut h: Vec<(f64, f64)> = Vec::new();
+        for &p in &points {
+            while h.len() >= 2 {
+                let c = cross(h[h.len() - 2], h[h.len() - 1], p);
+                if (upper && c >= 0.0) || (!upper && c <= 0.0) {
+                    h.pop();
+                } else {
+                    break;
+                }
+            }
+            h.push(p);
+        }
+        h.windows(2)
+            .map(|w| {
+                let s = (w[1].1 - w[0].1) / (w[1].0 - w[0].0);
+                (s, w[0].1 - s * w[0].0)
+            })
+            .collect()
+    };
+    (chain(false), chain(true))
 }
 
 fn propagate(layer: &mipbound_network::Layer, range: &[Interval]) -> Vec<Interval> {
@@ -212,16 +340,30 @@ fn propagate(layer: &mipbound_network::Layer, range: &[Interval]) -> Vec<Interva
         .collect()
 }
 
-fn relu(iv: Interval) -> Interval {
-    Interval {
-        lo: iv.lo.max(0.0),
-        hi: iv.hi.max(0.0),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hull_of_relu_is_the_triangle_and_of_hard_tanh_a_hexagon() {
+        let relu = Activation::Relu.scalar().unwrap();
+        let (lower, upper) = hull(&relu, -2.0, 3.0);
+        assert_eq!(lower, vec![(0.0, 0.0), (1.0, 0.0)]);
+        assert_eq!(upper.len(), 1);
+        assert!((upper[0].0 - 0.6).abs() < 1e-12 && (upper[0].1 - 1.2).abs() < 1e-12);
+        // Stable: the line itself on both sides.
+        assert_eq!(hull(&relu, 1.0, 2.0), (vec![(1.0, 0.0)], vec![(1.0, 0.0)]));
+        let tanh = Activation::hard_tanh().scalar().unwrap();
+        let (lower, upper) = hull(&tanh, -3.0, 3.0);
+        // Lower: flat at -1 then the chord to (3, 1); upper: the chord from (-3, -1), then flat.
+        assert_eq!(lower[0], (0.0, -1.0));
+        assert_eq!(upper[1], (0.0, 1.0));
+        for z in [-3.0, -1.0, 0.0, 0.5, 1.0, 3.0] {
+            let v = tanh.apply(z);
+            assert!(lower.iter().all(|(s, c)| s * z + c <= v + 1e-12));
+            assert!(upper.iter().all(|(s, c)| s * z + c >= v - 1e-12));
+        }
+    }
     use mipbound_network::random::he_network;
 
     /// Sampled pre-activations must lie inside both kinds of bounds, and LP bounds inside

@@ -46,8 +46,26 @@ pub enum ModelError {
         /// The offending value.
         value: f64,
     },
+    /// A maxout layer whose rows do not split into units of `rank` rows.
+    #[error("layer {layer}: {rows} rows do not split into maxout units of rank {rank} (rank >= 2)")]
+    Maxout {
+        /// Index of the layer.
+        layer: usize,
+        /// Rows of the weight matrix.
+        rows: usize,
+        /// The maxout rank.
+        rank: usize,
+    },
+    /// A layer's recorded convolution or pooling does not describe its weights.
+    #[error("layer {layer}: {message}")]
+    Structure {
+        /// Index of the layer.
+        layer: usize,
+        /// What does not fit.
+        message: String,
+    },
     /// No layer has a non-linear piecewise-linear activation, so there is a single region.
-    #[error("the network has no hidden ReLU layer (nothing to count)")]
+    #[error("the network has no hidden piecewise-linear layer (nothing to count)")]
     NoHiddenLayer,
 }
 

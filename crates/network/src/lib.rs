@@ -6,18 +6,23 @@ an activation pattern, and how it is read from and written to files.
 
 A [`Network`] is an input dimension plus a list of [`Layer`]s. Each layer is an affine map
 (`weights`, `bias`) followed by an [`Activation`]. The layers whose activation is piecewise
-linear but not linear (today: ReLU) are the *hidden* layers: their units define the
-activation pattern and hence the linear regions. A trailing [`Activation::Identity`] layer is
-the output layer; it makes no regions. Linear layers between hidden layers are folded into
+linear but not linear (ReLU, leaky ReLU, general piecewise-linear functions such as hard
+tanh or clip, maxout) are the *hidden* layers: their units define the activation pattern and
+hence the linear regions. A trailing [`Activation::Identity`] layer is
+the output layer; it makes no regions. A layer may also record the convolution or max
+pooling its affine map comes from ([`LayerKind`], [`ConvGeometry`]): convolutions are
+affine, so they are stored as (sparse) dense weights, and the geometry, checked against the
+weights, is kept for the CNN bounds and for reports. Linear layers between hidden layers are folded into
 the next layer when the network is built, so every network has the canonical shape
 `hidden+ output?`.
 
-The [`Network::pattern`] of an input is the bit vector `[z > 0]` over every hidden unit,
-layer-major (a unit is active iff its pre-activation is strictly positive). It is computed
+The [`Network::pattern`] of an input writes every hidden unit's piece in bits, layer-major
+(a ReLU unit is active iff its pre-activation is strictly positive; see [`Activation`] for
+the other kinds). It is computed
 by a plain forward pass and is what every region the search reports is checked against.
 
-Formats (see [`formats`]): ONNX as exported by PyTorch (read with our own `prost`
-messages), the `weights.dat` text format of Serra's group, and mipbound's own JSON.
+Formats (see [`formats`]): ONNX as exported by PyTorch, including convolutions, pooling
+and the piecewise-linear activation operators (read with our own `prost` messages), the `weights.dat` text format of Serra's group, and mipbound's own JSON.
 Every loader validates what it reads and reports a [`LoadError`] naming the file, the place
 (line, layer or node) and the problem.
 
@@ -42,10 +47,14 @@ assert_eq!(net.pattern(&[0.0]).iter().map(|b| *b).collect::<Vec<_>>(), vec![fals
 */
 #![deny(missing_docs)]
 
+mod activation;
+pub mod conv;
 mod error;
 pub mod formats;
 mod model;
 pub mod random;
 
+pub use activation::{Activation, PiecewiseLinear, PostAffine};
+pub use conv::ConvGeometry;
 pub use error::{LoadError, LoadErrorKind, ModelError};
-pub use model::{Activation, Layer, Metadata, Network, Pattern, UnitId, pattern_line};
+pub use model::{Layer, LayerKind, Metadata, Network, Pattern, UnitId, pattern_line};

@@ -1,7 +1,7 @@
 use bitvec::prelude::{BitVec, Lsb0};
 use ndarray::{Array1, Array2, ArrayView1};
 
-use crate::ModelError;
+use crate::{Activation, ConvGeometry, ModelError};
 
 /// An activation pattern: one bit per hidden unit, layer-major, `true` = active (`z > 0`).
 pub type Pattern = BitVec<u64, Lsb0>;
@@ -9,46 +9,8 @@ pub type Pattern = BitVec<u64, Lsb0>;
 /// Free-form metadata carried with a network (accuracy, training settings, provenance).
 pub type Metadata = serde_json::Map<String, serde_json::Value>;
 
-/// The activation applied after a layer's affine map.
-///
-/// New piecewise-linear kinds (leaky ReLU, hard tanh, general breakpoints, maxout) are new
-/// variants; code that matches on it must say what it does with each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Activation {
-    /// `max(0, z)`: two pieces, one breakpoint at 0; active iff `z > 0`.
-    Relu,
-    /// No activation: an output (or foldable linear) layer; it makes no regions.
-    Identity,
-}
-
-impl Activation {
-    /// Returns true if and only if the activation splits the input space (is not linear).
-    pub fn is_piecewise(self) -> bool {
-        match self {
-            Activation::Relu => true,
-            Activation::Identity => false,
-        }
-    }
-
-    /// The name used in files and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Activation::Relu => "relu",
-            Activation::Identity => "identity",
-        }
-    }
-
-    /// Applies the activation to one pre-activation value.
-    pub fn apply(self, z: f64) -> f64 {
-        match self {
-            Activation::Relu => z.max(0.0),
-            Activation::Identity => z,
-        }
-    }
-}
-
-/// One layer: `activation(weights · input + bias)`, weights of shape `[units, inputs]`.
+/// One layer: `activation(weights · input + bias)`, weights of shape `[rows, inputs]`, one row
+/// per unit (`rank` consecutive rows per unit for maxout).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layer {
     /// The weight matrix, one row per unit.
@@ -57,6 +19,21 @@ pub struct Layer {
     pub bias: Array1<f64>,
     /// The activation of every unit of the layer.
     pub activation: Activation,
+    /// Where the affine map comes from (kept for reports and the CNN bounds).
+    pub kind: LayerKind,
+}
+
+/// The structure behind a layer's affine map.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum LayerKind {
+    /// A general (fully connected) affine map.
+    #[default]
+    Dense,
+    /// A convolution with this geometry (its weights are shared, see [`ConvGeometry::fits`]).
+    Conv(ConvGeometry),
+    /// Max pooling with this geometry, as a maxout layer whose rows select each window's
+    /// inputs (see [`ConvGeometry::pool_fits`]).
+    MaxPool(ConvGeometry),
 }
 
 impl Layer {
@@ -66,12 +43,55 @@ impl Layer {
             weights,
             bias,
             activation,
+            kind: LayerKind::Dense,
         }
     }
 
-    /// Number of units (rows of the weight matrix).
+    /// Records the convolution the affine map comes from ([`Network::new`] checks it).
+    pub fn with_conv(mut self, conv: ConvGeometry) -> Self {
+        self.kind = LayerKind::Conv(conv);
+        self
+    }
+
+    /// Records that the layer is max pooling ([`Network::new`] checks it).
+    pub fn with_max_pool(mut self, pool: ConvGeometry) -> Self {
+        self.kind = LayerKind::MaxPool(pool);
+        self
+    }
+
+    /// The convolution behind the layer, if it is one.
+    pub fn conv(&self) -> Option<&ConvGeometry> {
+        match &self.kind {
+            LayerKind::Conv(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// Trainable parameters: shared kernels and biases for a convolution, none for max
+    /// pooling, every weight and bias otherwise.
+    pub fn parameters(&self) -> usize {
+        match &self.kind {
+            LayerKind::Dense => self.weights.len() + self.bias.len(),
+            LayerKind::Conv(g) => g.parameters(),
+            LayerKind::MaxPool(_) => 0,
+        }
+    }
+
+    /// Number of units (rows of the weight matrix divided by the maxout rank).
     pub fn width(&self) -> usize {
+        self.weights.nrows() / self.activation.rank()
+    }
+
+    /// Number of pre-activation rows.
+    pub fn rows(&self) -> usize {
         self.weights.nrows()
+    }
+
+    /// Each unit's output given the layer's pre-activation rows.
+    pub fn post_activation(&self, z: &Array1<f64>) -> Array1<f64> {
+        let rank = self.activation.rank();
+        let z = z.as_slice().expect("contiguous");
+        Array1::from_iter(z.chunks(rank).map(|rows| self.activation.output(rows)))
     }
 
     /// Number of inputs (columns of the weight matrix).
@@ -79,7 +99,7 @@ impl Layer {
         self.weights.ncols()
     }
 
-    /// The pre-activation `weights · input + bias`.
+    /// The pre-activation rows `weights · input + bias`.
     pub fn pre_activation(&self, input: ArrayView1<f64>) -> Array1<f64> {
         self.weights.dot(&input) + &self.bias
     }
@@ -176,29 +196,36 @@ impl Network {
         self.hidden_layers().iter().map(Layer::width).collect()
     }
 
-    /// Total number of hidden units (the length of a pattern).
+    /// Total number of hidden units.
     pub fn num_hidden_units(&self) -> usize {
         self.hidden_layers().iter().map(Layer::width).sum()
     }
 
+    /// Pattern bits of each hidden layer (units times bits per unit).
+    pub fn layer_bits(&self) -> Vec<usize> {
+        self.hidden_layers()
+            .iter()
+            .map(|l| l.width() * l.activation.bits())
+            .collect()
+    }
+
+    /// Length of an activation pattern.
+    pub fn num_pattern_bits(&self) -> usize {
+        self.layer_bits().iter().sum()
+    }
+
     /// Number of weights and biases over all layers.
     pub fn num_parameters(&self) -> usize {
-        self.layers
-            .iter()
-            .map(|l| l.weights.len() + l.bias.len())
-            .sum()
+        self.layers.iter().map(Layer::parameters).sum()
     }
 
-    /// Position of a hidden unit in a pattern.
+    /// Position of a hidden unit's first bit in a pattern (its bits are consecutive).
     pub fn pattern_index(&self, id: UnitId) -> usize {
-        self.hidden_layers()[..id.layer]
-            .iter()
-            .map(Layer::width)
-            .sum::<usize>()
-            + id.unit
+        self.layer_bits()[..id.layer].iter().sum::<usize>()
+            + id.unit * self.hidden_layers()[id.layer].activation.bits()
     }
 
-    /// Pre-activations of every hidden layer at input `x` (plain forward pass).
+    /// Pre-activation rows of every hidden layer at input `x` (plain forward pass).
     ///
     /// # Panics
     /// If `x.len()` differs from the input dimension.
@@ -208,7 +235,7 @@ impl Network {
         let mut out = Vec::with_capacity(self.hidden);
         for layer in self.hidden_layers() {
             let z = layer.pre_activation(h.view());
-            h = z.mapv(|v| layer.activation.apply(v));
+            h = layer.post_activation(&z);
             out.push(z);
         }
         out
@@ -219,23 +246,29 @@ impl Network {
         assert_eq!(x.len(), self.input_dim, "input has the wrong dimension");
         let mut h = Array1::from(x.to_vec());
         for layer in &self.layers {
-            h = layer
-                .pre_activation(h.view())
-                .mapv(|v| layer.activation.apply(v));
+            h = layer.post_activation(&layer.pre_activation(h.view()));
         }
         h
     }
 
-    /// The activation pattern at `x`: bit `[z > 0]` for every hidden unit, layer-major.
+    /// The activation pattern at `x`: each unit's option in its bits (ReLU: `[z > 0]`),
+    /// layer-major.
     pub fn pattern(&self, x: &[f64]) -> Pattern {
-        self.pre_activations(x)
-            .iter()
-            .flat_map(|z| z.iter().map(|&v| v > 0.0))
-            .collect()
+        let mut pattern = Pattern::new();
+        for (layer, z) in self.hidden_layers().iter().zip(self.pre_activations(x)) {
+            let a = &layer.activation;
+            let z = z.as_slice().expect("contiguous");
+            for rows in z.chunks(a.rank()) {
+                let option = a.state(rows);
+                pattern.extend((0..a.bits()).map(|b| a.option_bit(option, b)));
+            }
+        }
+        pattern
     }
 }
 
-/// Renders a pattern as a line of `0`/`1`, one character per unit, layers separated by a space.
+/// Renders a pattern as a line of `0`/`1`, one character per bit, layers separated by a space
+/// (`widths`: bits per layer, see [`Network::layer_bits`]).
 pub fn pattern_line(pattern: &Pattern, widths: &[usize]) -> String {
     let mut line = String::with_capacity(pattern.len() + widths.len());
     let mut offset = 0;
@@ -252,6 +285,15 @@ pub fn pattern_line(pattern: &Pattern, widths: &[usize]) -> String {
 }
 
 fn check_layer(index: usize, layer: &Layer, expected_inputs: usize) -> Result<(), ModelError> {
+    if let Activation::Maxout { rank } = layer.activation
+        && (rank < 2 || !layer.rows().is_multiple_of(rank))
+    {
+        return Err(ModelError::Maxout {
+            layer: index,
+            rows: layer.rows(),
+            rank,
+        });
+    }
     if layer.width() == 0 {
         return Err(ModelError::EmptyLayer { layer: index });
     }
@@ -262,10 +304,10 @@ fn check_layer(index: usize, layer: &Layer, expected_inputs: usize) -> Result<()
             found: layer.inputs(),
         });
     }
-    if layer.bias.len() != layer.width() {
+    if layer.bias.len() != layer.rows() {
         return Err(ModelError::BiasShape {
             layer: index,
-            expected: layer.width(),
+            expected: layer.rows(),
             found: layer.bias.len(),
         });
     }
@@ -283,7 +325,48 @@ fn check_layer(index: usize, layer: &Layer, expected_inputs: usize) -> Result<()
             value,
         });
     }
-    Ok(())
+    check_structure(index, layer)
+}
+
+fn check_structure(index: usize, layer: &Layer) -> Result<(), ModelError> {
+    let error = |message: String| ModelError::Structure {
+        layer: index,
+        message,
+    };
+    match &layer.kind {
+        LayerKind::Dense => Ok(()),
+        LayerKind::Conv(g) => {
+            g.check().map_err(error)?;
+            if g.fits(&layer.weights, &layer.bias) {
+                Ok(())
+            } else {
+                Err(error(format!(
+                    "the weights are not a {}x{} convolution {}x{}x{} -> {}x{}x{} with shared kernels",
+                    g.kernel.0,
+                    g.kernel.1,
+                    g.in_channels,
+                    g.in_h,
+                    g.in_w,
+                    g.out_channels,
+                    g.out_h(),
+                    g.out_w()
+                )))
+            }
+        }
+        LayerKind::MaxPool(g) => {
+            g.check().map_err(error)?;
+            let rank = g.kernel.0 * g.kernel.1;
+            if layer.activation != (Activation::Maxout { rank })
+                || !g.pool_fits(&layer.weights, &layer.bias)
+            {
+                return Err(error(format!(
+                    "max pooling {}x{} needs a maxout({rank}) layer selecting each window's inputs",
+                    g.kernel.0, g.kernel.1
+                )));
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Composes every identity layer with the layer after it, leaving at most a trailing one.
@@ -292,11 +375,12 @@ fn fold_linear_layers(layers: Vec<Layer>) -> Vec<Layer> {
     let mut pending: Option<Layer> = None;
     for layer in layers {
         let layer = match pending.take() {
-            Some(linear) => Layer {
-                weights: layer.weights.dot(&linear.weights),
-                bias: layer.weights.dot(&linear.bias) + &layer.bias,
-                activation: layer.activation,
-            },
+            // The composition is no longer the convolution it may have been.
+            Some(linear) => Layer::new(
+                layer.weights.dot(&linear.weights),
+                layer.weights.dot(&linear.bias) + &layer.bias,
+                layer.activation,
+            ),
             None => layer,
         };
         if layer.activation.is_piecewise() {

@@ -1,34 +1,39 @@
 //! The depth-first search over activation patterns.
 //!
+//! Each position of the search decides one hidden unit's *option*: its piece for a scalar
+//! piecewise-linear activation (ReLU: inactive / active), its winner for maxout. The region
+//! of an option within the current region is cut out by a few half-spaces (`z > e_i` and
+//! `z < e_{i+1}` for a piece, `z_j > z_m` for a maxout winner).
+//!
 //! Invariants of `explore(pos, witness)`:
-//! - the units at positions `< pos` have a state in `pattern`, and every one of them whose
-//!   pre-activation is not constant on the region (and not proven stable over the box) has
-//!   its half-space on the oracle's stack, in order;
+//! - the units at positions `< pos` have an option in `chosen` and their bits in `pattern`;
+//!   every one of them decided by a split has its option's half-spaces on the oracle's
+//!   stack, in order (`rows[p]` of them at position `p`);
 //! - `witness.point` lies in the region of that prefix at distance `witness.margin > tol`
 //!   from each of those half-spaces;
-//! - `forms[l]` holds the affine forms of layer `l` for the current prefix whenever a unit of
-//!   layer `l` is at a position `< pos` or `== pos`.
+//! - `forms[l]` and `region_bounds[l]` hold the affine forms and interval bounds of layer
+//!   `l`'s pre-activation rows for the current prefix whenever a unit of layer `l` is at a
+//!   position `<= pos`.
 //!
-//! A child whose state the witness already satisfies with margin `> tol` inherits the witness
-//! (no LP); the other child is decided by one margin LP. A full pattern is a region only if
-//! the plain forward pass at its witness gives exactly that pattern, strictly on the right
-//! side of every hyperplane of the path.
-
-use std::time::Instant;
+//! The option the witness lies in, with margin `> tol`, inherits the witness (no LP); every
+//! other possible option is decided by one margin LP. A full pattern is a region only if the
+//! plain forward pass at its witness gives exactly the chosen options, strictly inside every
+//! option that was split on.
 
 use mipbound_formulation::{
-    Domain, HalfSpace, Interval, LayerForms, MarginOracle, Stability, UnitBounds, Witness,
+    Domain, HalfSpace, Interval, LayerForms, MarginOracle, UnitBounds, Witness, possible_options,
+    post_ranges,
 };
-use mipbound_network::{Network, Pattern, UnitId};
+use mipbound_network::{Activation, Network, Pattern, UnitId};
 
 use crate::{Flow, Limits, PatternHooks, SearchError, SearchStats, SearchStatus};
 
-/// One decision on a path: which unit, which state, whether its half-space was pushed.
+/// One decision on a path: which unit, which option, how many half-spaces were pushed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Decided {
     pub id: UnitId,
-    pub active: bool,
-    pub row: bool,
+    pub option: usize,
+    pub rows: usize,
 }
 
 /// A node of the search tree to be explored on its own: the decisions leading to it and a
@@ -39,13 +44,13 @@ pub(crate) struct Subproblem {
     pub witness: Witness,
 }
 
-/// How one position's state is decided.
+/// How one position's option is decided.
 enum Decision {
-    /// The state is the same on the whole region (constant form, stable unit, or the box
-    /// lies on one side): no branching, no half-space.
-    Fixed(bool),
-    /// The hyperplane may cross the region.
-    Split,
+    /// The option is the same on the whole region (constant form, stable unit, or bounds
+    /// that allow one piece): no branching, no half-space.
+    Fixed(usize),
+    /// Several options may have interior points.
+    Split(Vec<usize>),
 }
 
 pub(crate) struct Dfs<'a, O, H> {
@@ -66,12 +71,14 @@ pub(crate) struct Dfs<'a, O, H> {
     /// Whether the position is the first of its layer (where the layer's forms are built).
     pub enters_layer: Vec<bool>,
     pub forms: Vec<LayerForms>,
-    /// Pre-activation bounds of each entered layer over the current region, by interval
-    /// arithmetic through the earlier layers' states (valid where `forms` is).
+    /// Interval bounds of each entered layer's rows over the current region (through the
+    /// earlier layers' options), valid where `forms` is.
     pub region_bounds: Vec<Vec<Interval>>,
+    /// The option of every unit on the current path, per layer.
+    pub chosen: Vec<Vec<usize>>,
     pub pattern: Pattern,
-    /// Whether the unit at each position has a half-space on the stack.
-    pub has_row: Vec<bool>,
+    /// Half-spaces pushed at each position.
+    pub rows: Vec<usize>,
     pub tol: f64,
     pub stats: SearchStats,
     pub status: Option<SearchStatus>,
@@ -81,6 +88,10 @@ pub(crate) struct Dfs<'a, O, H> {
 }
 
 impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
+    fn activation(&self, layer: usize) -> &Activation {
+        &self.net.hidden_layers()[layer].activation
+    }
+
     pub fn explore(&mut self, pos: usize, witness: &Witness) -> Result<(), SearchError> {
         if self.should_stop() || !self.hooks.consistent() {
             return Ok(());
@@ -96,8 +107,8 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                         let id = self.path[p];
                         Decided {
                             id,
-                            active: self.pattern[self.net.pattern_index(id)],
-                            row: self.has_row[p],
+                            option: self.chosen[id.layer][id.unit],
+                            rows: self.rows[p],
                         }
                     })
                     .collect(),
@@ -114,19 +125,42 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             self.order[pos]
         };
         self.path[pos] = id;
-        let bit = self.net.pattern_index(id);
         match self.decide(id) {
-            Decision::Fixed(state) => {
-                if self.hooks.assign(bit, state) {
-                    self.pattern.set(bit, state);
-                    self.has_row[pos] = false;
+            Decision::Fixed(option) => {
+                if self.assign(id, option) {
+                    self.rows[pos] = 0;
                     self.explore(pos + 1, witness)?;
-                    self.hooks.unassign(bit);
+                    self.unassign(id);
                 }
             }
-            Decision::Split => self.split(pos, id, bit, witness)?,
+            Decision::Split(options) => self.split(pos, id, &options, witness)?,
         }
         Ok(())
+    }
+
+    /// Gives `id` its option's bits (all or none, through the hooks) and records it.
+    fn assign(&mut self, id: UnitId, option: usize) -> bool {
+        let first = self.net.pattern_index(id);
+        let bits = self.activation(id.layer).bits();
+        for b in 0..bits {
+            let value = self.activation(id.layer).option_bit(option, b);
+            if !self.hooks.assign(first + b, value) {
+                for undo in (0..b).rev() {
+                    self.hooks.unassign(first + undo);
+                }
+                return false;
+            }
+            self.pattern.set(first + b, value);
+        }
+        self.chosen[id.layer][id.unit] = option;
+        true
+    }
+
+    fn unassign(&mut self, id: UnitId) {
+        let first = self.net.pattern_index(id);
+        for b in (0..self.activation(id.layer).bits()).rev() {
+            self.hooks.unassign(first + b);
+        }
     }
 
     /// Re-creates the state of a recorded node (forms, pattern, rows on the oracle) without
@@ -137,29 +171,45 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                 self.enter_layer(self.order[pos].layer);
             }
             self.path[pos] = d.id;
-            let bit = self.net.pattern_index(d.id);
-            if !self.hooks.assign(bit, d.active) {
+            if !self.assign(d.id, d.option) {
                 return Ok(());
             }
-            self.pattern.set(bit, d.active);
-            self.has_row[pos] = d.row;
-            if d.row {
-                let forms = &self.forms[d.id.layer];
-                let half = HalfSpace::new(
-                    forms.gradient(d.id.unit).iter().copied(),
-                    forms.constants[d.id.unit],
-                    d.active,
-                );
-                self.oracle.push(&half)?;
+            self.rows[pos] = d.rows;
+            if d.rows > 0 {
+                for half in self.half_spaces(d.id, d.option).unwrap_or_default() {
+                    self.oracle.push(&half)?;
+                }
             }
         }
         self.explore(sub.decisions.len(), &sub.witness)
     }
 
-    /// The next unit of the current layer: one whose state is fixed on the region if any,
-    /// otherwise the one whose hyperplane is farthest from the witness. A unit that does
-    /// not cut the region costs an LP at every node where it is decided, so deciding the
-    /// likely non-cutting units first, at fewer and larger regions, saves LPs.
+    /// The unit's distance from the witness to the boundary of the option it lies in.
+    fn witness_distance(&self, id: UnitId, witness: &Witness) -> (usize, f64) {
+        let option = self.witness_option(id, witness);
+        let distance = self
+            .half_spaces(id, option)
+            .unwrap_or_default()
+            .iter()
+            .map(|h| h.distance(&witness.point))
+            .fold(f64::INFINITY, f64::min);
+        (option, distance)
+    }
+
+    fn witness_option(&self, id: UnitId, witness: &Witness) -> usize {
+        let a = self.activation(id.layer);
+        let rank = a.rank();
+        let forms = &self.forms[id.layer];
+        let z: Vec<f64> = (0..rank)
+            .map(|r| forms.value(id.unit * rank + r, &witness.point))
+            .collect();
+        a.state(&z)
+    }
+
+    /// The next unit of the current layer: one whose option is fixed on the region if any,
+    /// otherwise the one whose boundary is farthest from the witness. A unit that does not
+    /// cut the region costs an LP at every node where it is decided, so deciding the likely
+    /// non-cutting units first, at fewer and larger regions, saves LPs.
     fn pick_unit(&self, pos: usize, witness: &Witness) -> UnitId {
         let layer = self.order[pos].layer;
         let start = self.layer_start[layer];
@@ -168,7 +218,6 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         for id in &self.path[start..pos] {
             decided[id.unit] = true;
         }
-        let forms = &self.forms[layer];
         let mut best = None;
         let mut farthest = f64::NEG_INFINITY;
         for unit in (0..width).filter(|&u| !decided[u]) {
@@ -176,7 +225,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             if matches!(self.decide(id), Decision::Fixed(_)) {
                 return id;
             }
-            let distance = forms.value(unit, &witness.point).abs() / forms.gradient_norm(unit);
+            let distance = self.witness_distance(id, witness).1;
             if distance > farthest {
                 farthest = distance;
                 best = Some(id);
@@ -190,12 +239,9 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         let forms = if layer == 0 {
             LayerForms::first(&layers[0])
         } else {
-            let offset = self.net.pattern_index(UnitId {
-                layer: layer - 1,
-                unit: 0,
-            });
-            let pattern = &self.pattern;
-            self.forms[layer - 1].next(&layers[layer], |i| pattern[offset + i])
+            let a = &layers[layer - 1].activation;
+            let chosen = &self.chosen[layer - 1];
+            self.forms[layer - 1].next(&layers[layer], a.rank(), |u| a.post(chosen[u]))
         };
         let bounds = self.layer_region_bounds(layer);
         if self.forms.len() > layer {
@@ -207,29 +253,36 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         }
     }
 
-    /// Interval bounds of layer `layer`'s pre-activations over the current region: inputs
-    /// from the previous layer are `[max(0, lo), hi]` for its active units and 0 for the
-    /// others, intersected with the global bounds.
+    /// Interval bounds of layer `layer`'s rows over the current region: each unit of the
+    /// previous layer contributes its output's range on its chosen option; intersected with
+    /// the global bounds.
     fn layer_region_bounds(&self, layer: usize) -> Vec<Interval> {
         let global = self.bounds.layer(layer);
         if layer == 0 {
             return global.to_vec();
         }
-        let offset = self.net.pattern_index(UnitId {
-            layer: layer - 1,
-            unit: 0,
-        });
-        let post: Vec<Interval> = self.region_bounds[layer - 1]
+        let prev = &self.net.hidden_layers()[layer - 1];
+        let a = &prev.activation;
+        let rank = a.rank();
+        let rows = &self.region_bounds[layer - 1];
+        let post: Vec<Interval> = self.chosen[layer - 1]
             .iter()
             .enumerate()
-            .map(|(i, iv)| {
-                if self.pattern[offset + i] {
-                    Interval {
-                        lo: iv.lo.max(0.0),
-                        hi: iv.hi.max(0.0),
+            .map(|(u, &option)| {
+                let unit = &rows[u * rank..(u + 1) * rank];
+                match a.scalar() {
+                    Some(f) => {
+                        let (lo, hi) = f.piece_range(option);
+                        let z = Interval {
+                            lo: unit[0].lo.max(lo),
+                            hi: unit[0].hi.min(hi),
+                        };
+                        if z.lo > z.hi {
+                            return z;
+                        }
+                        post_ranges(a, &[z])[0]
                     }
-                } else {
-                    Interval { lo: 0.0, hi: 0.0 }
+                    None => unit[option],
                 }
             })
             .collect();
@@ -258,26 +311,84 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             .collect()
     }
 
+    /// The options a unit can take on the current region, by its forms and bounds.
     fn decide(&self, id: UnitId) -> Decision {
+        let a = self.activation(id.layer);
+        let rank = a.rank();
         let forms = &self.forms[id.layer];
-        let c = forms.constants[id.unit];
-        if forms.is_constant(id.unit) {
-            return Decision::Fixed(c > 0.0);
+        let base = id.unit * rank;
+        if (0..rank).all(|r| forms.is_constant(base + r)) {
+            let z: Vec<f64> = (0..rank).map(|r| forms.constants[base + r]).collect();
+            return Decision::Fixed(a.state(&z));
         }
-        match self.region_bounds[id.layer][id.unit].stability() {
-            Stability::Active => return Decision::Fixed(true),
-            Stability::Inactive => return Decision::Fixed(false),
-            Stability::Unstable => {}
+        let rows: Vec<Interval> = (0..rank)
+            .map(|r| {
+                let row = base + r;
+                let region = self.region_bounds[id.layer][row];
+                let (lo, hi) = self
+                    .domain
+                    .range(forms.gradient(row).iter().copied(), forms.constants[row]);
+                Interval {
+                    lo: region.lo.max(lo),
+                    hi: region.hi.min(hi),
+                }
+            })
+            .collect();
+        let options = possible_options(a, &rows);
+        match options.as_slice() {
+            [only] => Decision::Fixed(*only),
+            // Nothing fits (the bounds crossed): let the LPs decide among every option.
+            [] => Decision::Split((0..a.options()).collect()),
+            _ => Decision::Split(options),
         }
-        let (lo, hi) = self
-            .domain
-            .range(forms.gradient(id.unit).iter().copied(), c);
-        if hi <= 0.0 {
-            Decision::Fixed(false)
-        } else if lo > 0.0 {
-            Decision::Fixed(true)
-        } else {
-            Decision::Split
+    }
+
+    /// The half-spaces cutting an option out of the region, or `None` if it is empty (a
+    /// maxout comparison with two identical pieces).
+    fn half_spaces(&self, id: UnitId, option: usize) -> Option<Vec<HalfSpace>> {
+        let a = self.activation(id.layer);
+        let forms = &self.forms[id.layer];
+        let rank = a.rank();
+        let base = id.unit * rank;
+        let gradient = |row: usize| forms.gradient(row);
+        match a.scalar() {
+            Some(f) => {
+                if forms.is_constant(base) {
+                    return Some(Vec::new());
+                }
+                let (lo, hi) = f.piece_range(option);
+                let c = forms.constants[base];
+                let mut out = Vec::new();
+                if lo.is_finite() {
+                    out.push(HalfSpace::new(gradient(base).iter().copied(), c - lo, true));
+                }
+                if hi.is_finite() {
+                    out.push(HalfSpace::new(
+                        gradient(base).iter().copied(),
+                        c - hi,
+                        false,
+                    ));
+                }
+                Some(out)
+            }
+            None => {
+                let j = base + option;
+                let mut out = Vec::new();
+                for m in (base..base + rank).filter(|&m| m != j) {
+                    let d = &gradient(j) - &gradient(m);
+                    let dc = forms.constants[j] - forms.constants[m];
+                    if d.iter().all(|&v| v == 0.0) {
+                        // Parallel rows: the higher one always wins, and of two identical
+                        // rows the first (the tie rule of `Activation::state`).
+                        if dc > 0.0 || (dc == 0.0 && j < m) {
+                            continue;
+                        }
+                        return None;
+                    }
+                    out.push(HalfSpace::new(d.iter().copied(), dc, true));
+                }
+                Some(out)
+            }
         }
     }
 
@@ -285,31 +396,30 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         &mut self,
         pos: usize,
         id: UnitId,
-        bit: usize,
+        options: &[usize],
         witness: &Witness,
     ) -> Result<(), SearchError> {
-        let forms = &self.forms[id.layer];
-        let value = forms.value(id.unit, &witness.point);
-        let distance = value.abs() / forms.gradient_norm(id.unit);
-        let witnessed = value > 0.0;
-        let certified = distance > self.tol;
-        for state in [witnessed, !witnessed] {
+        let (witnessed, distance) = self.witness_distance(id, witness);
+        let certified = distance > self.tol && options.contains(&witnessed);
+        let order: Vec<usize> = std::iter::once(witnessed)
+            .filter(|o| options.contains(o))
+            .chain(options.iter().copied().filter(|&o| o != witnessed))
+            .collect();
+        for option in order {
             if self.should_stop() {
                 break;
             }
-            if !self.hooks.assign(bit, state) {
+            let Some(halves) = self.half_spaces(id, option) else {
+                continue;
+            };
+            if !self.assign(id, option) {
                 continue;
             }
-            self.pattern.set(bit, state);
-            self.has_row[pos] = true;
-            let forms = &self.forms[id.layer];
-            let half = HalfSpace::new(
-                forms.gradient(id.unit).iter().copied(),
-                forms.constants[id.unit],
-                state,
-            );
-            self.oracle.push(&half)?;
-            if state == witnessed && certified {
+            self.rows[pos] = halves.len();
+            for half in &halves {
+                self.oracle.push(half)?;
+            }
+            if option == witnessed && certified {
                 self.stats.witness_reuses += 1;
                 let child = Witness {
                     point: witness.point.clone(),
@@ -317,7 +427,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                 };
                 self.explore(pos + 1, &child)?;
             } else {
-                let lp_start = Instant::now();
+                let lp_start = std::time::Instant::now();
                 let mut child = self.oracle.solve_above(self.tol)?;
                 self.stats.lp_seconds += lp_start.elapsed().as_secs_f64();
                 self.stats.lp_solves += 1;
@@ -328,8 +438,10 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                     self.stats.infeasible_lps += 1;
                 }
             }
-            self.oracle.pop()?;
-            self.hooks.unassign(bit);
+            for _ in 0..halves.len() {
+                self.oracle.pop()?;
+            }
+            self.unassign(id);
         }
         Ok(())
     }
@@ -355,17 +467,36 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         Ok(())
     }
 
-    /// The forward pass at `x` gives the current pattern, strictly on the pattern's side of
-    /// every hyperplane that was pushed.
+    /// The forward pass at `x` gives every chosen option, strictly inside the options that
+    /// were split on (for a scalar unit `e_i < z < e_{i+1}`, for maxout a strict winner).
     fn verify(&self, x: &[f64]) -> bool {
         let z = self.net.pre_activations(x);
         self.path.iter().enumerate().all(|(pos, id)| {
-            let value = z[id.layer][id.unit];
-            let state = self.pattern[self.net.pattern_index(*id)];
-            if self.has_row[pos] {
-                if state { value > 0.0 } else { value < 0.0 }
-            } else {
-                state == (value > 0.0)
+            let a = self.activation(id.layer);
+            let rank = a.rank();
+            let rows =
+                &z[id.layer].as_slice().expect("contiguous")[id.unit * rank..(id.unit + 1) * rank];
+            let option = self.chosen[id.layer][id.unit];
+            if a.state(rows) != option {
+                return false;
+            }
+            if self.rows[pos] == 0 {
+                return true;
+            }
+            match a.scalar() {
+                Some(f) => {
+                    let (lo, hi) = f.piece_range(option);
+                    rows[0] > lo && rows[0] < hi
+                }
+                None => {
+                    let forms = &self.forms[id.layer];
+                    let base = id.unit * rank;
+                    (0..rank).all(|m| {
+                        m == option
+                            || rows[option] > rows[m]
+                            || forms.parallel(base + option, base + m)
+                    })
+                }
             }
         })
     }
@@ -375,7 +506,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             return true;
         }
         // Reading the clock (~25 ns) is negligible next to the work of a node.
-        if let Some(status) = self.limits.reached(Instant::now()) {
+        if let Some(status) = self.limits.reached(std::time::Instant::now()) {
             self.status = Some(status);
             return true;
         }

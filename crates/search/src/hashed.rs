@@ -90,7 +90,11 @@ pub fn xor_candidates(search: &RegionSearch<'_>) -> Vec<usize> {
         .enumerate()
         .flat_map(|(layer, &w)| (0..w).map(move |unit| UnitId { layer, unit }))
         .filter(|&id| search.bounds().stability(id) == Stability::Unstable)
-        .map(|id| net.pattern_index(id))
+        .flat_map(|id| {
+            let first = net.pattern_index(id);
+            let bits = net.hidden_layers()[id.layer].activation.bits();
+            first..first + bits
+        })
         .collect()
 }
 
@@ -108,7 +112,7 @@ impl RegionSearch<'_> {
         let mut sequence = XorSequence::new(xor_candidates(self), width, seed, stream);
         let order = self.xor_first_order(&mut sequence);
         let mut hooks = XorHooks {
-            system: ParitySystem::new(net.num_hidden_units()),
+            system: ParitySystem::new(net.num_pattern_bits()),
             sequence,
             level: 0,
         };
@@ -125,15 +129,24 @@ impl RegionSearch<'_> {
     /// conflicts prune before LPs are spent below them.
     fn xor_first_order(&self, sequence: &mut XorSequence) -> Vec<UnitId> {
         let net = self.network();
-        let mut first_use = vec![usize::MAX; net.num_hidden_units()];
+        let mut first_use = vec![usize::MAX; net.num_pattern_bits()];
         for i in 0..ORDER_LOOKAHEAD {
             for &v in &sequence.get(i).vars {
                 first_use[v] = first_use[v].min(i);
             }
         }
+        let unit_first_use = |id: UnitId| {
+            let first = net.pattern_index(id);
+            let bits = net.hidden_layers()[id.layer].activation.bits();
+            first_use[first..first + bits]
+                .iter()
+                .copied()
+                .min()
+                .unwrap_or(usize::MAX)
+        };
         let mut order = self.order().to_vec();
         // Stable sort: layers stay in order, ties keep the index order.
-        order.sort_by_key(|&id| (id.layer, first_use[net.pattern_index(id)]));
+        order.sort_by_key(|&id| (id.layer, unit_first_use(id)));
         order
     }
 }

@@ -12,9 +12,10 @@ verified by a forward pass at its witness point, and handed to the caller's
 prefix dead (`consistent`): that is how XOR-constrained (hashed) searches share this code
 path. [`count_regions`] is the exact count with no constraints.
 
-Conventions: a unit is active iff its pre-activation is `> 0`; a unit whose pre-activation
-is constant on a region (or proven stable over the domain) takes the state its sign gives
-and never splits the region. Memory is O(depth x n0): no set of patterns is kept.
+Conventions: a unit is on the piece its pre-activations give (ReLU: active iff `> 0`; see
+`Activation` for leaky ReLU, general piecewise-linear functions and maxout), and its piece is
+written as bits of the pattern; a unit whose pre-activations are constant on a region (or
+proven to stay on one piece over the domain) takes that piece and never splits the region. Memory is O(depth x n0): no set of patterns is kept.
 Time limits and an interrupt flag stop the search between nodes ([`Limits`]); the outcome
 then says so and its count is a lower bound.
 */
@@ -427,8 +428,14 @@ impl<'a> RegionSearch<'a> {
                 .collect(),
             forms: Vec::with_capacity(self.net.hidden_layers().len()),
             region_bounds: Vec::with_capacity(self.net.hidden_layers().len()),
-            pattern: BitVec::repeat(false, positions),
-            has_row: vec![false; positions],
+            chosen: self
+                .net
+                .hidden_widths()
+                .iter()
+                .map(|&w| vec![0; w])
+                .collect(),
+            pattern: BitVec::repeat(false, self.net.num_pattern_bits()),
+            rows: vec![0; positions],
             tol: self.settings.margin_tolerance * self.domain.scale(),
             stats: SearchStats::default(),
             status: None,

@@ -85,7 +85,7 @@ pub fn from_bytes(bytes: &[u8], format: Format) -> Result<Network, LoadErrorKind
 /// Serialises a network (ONNX weights as f64, so that a round trip is exact).
 pub fn to_bytes(net: &Network, format: Format) -> Result<Vec<u8>, LoadErrorKind> {
     match format {
-        Format::Onnx => Ok(onnx::write(net, OnnxPrecision::F64)),
+        Format::Onnx => onnx::write(net, OnnxPrecision::F64),
         Format::Json => Ok(json::write(net)),
         Format::WeightsDat => weights_dat::write(net),
     }
@@ -102,6 +102,6 @@ pub fn save(net: &Network, path: &Path, format: Option<Format>) -> Result<(), Lo
 }
 
 /// Writes a network as ONNX with the chosen weight precision (PyTorch exports f32).
-pub fn onnx_bytes(net: &Network, precision: OnnxPrecision) -> Vec<u8> {
+pub fn onnx_bytes(net: &Network, precision: OnnxPrecision) -> Result<Vec<u8>, LoadErrorKind> {
     onnx::write(net, precision)
 }

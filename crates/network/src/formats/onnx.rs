@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, Axis};
 use prost::Message;
 
 use super::onnx_proto::{
@@ -20,7 +20,7 @@ use super::onnx_proto::{
     StringStringEntryProto, TensorProto, TensorShapeProto, TensorTypeProto, TypeProto,
     ValueInfoProto, attribute_type, data_type,
 };
-use crate::{Activation, Layer, LoadErrorKind, Metadata, Network};
+use crate::{Activation, ConvGeometry, Layer, LoadErrorKind, Metadata, Network, PiecewiseLinear};
 
 /// Precision of the weights written to an ONNX file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,17 +31,10 @@ pub enum OnnxPrecision {
     F64,
 }
 
-const PASS_THROUGH: &[&str] = &[
-    "Flatten",
-    "Reshape",
-    "Squeeze",
-    "Unsqueeze",
-    "Identity",
-    "Dropout",
-    "Cast",
-];
+const PASS_THROUGH: &[&str] = &["Identity", "Dropout", "Cast"];
 const TRAILING: &[&str] = &["Softmax", "LogSoftmax", "ArgMax"];
-const SUPPORTED: &str = "Gemm, MatMul, Add, Sub, Mul, Div, Relu, Flatten, Reshape, Squeeze, \
+const SUPPORTED: &str = "Gemm, MatMul, Conv, Add, Sub, Mul, Div, Relu, LeakyRelu, PRelu, Clip, \
+    MaxPool, ReduceMax (last axis), AveragePool, GlobalAveragePool, Flatten, Reshape, Squeeze, \
     Unsqueeze, Identity, Dropout, Cast, Constant, trailing Softmax/LogSoftmax/ArgMax";
 
 /// A constant tensor, flattened in row-major order.
@@ -65,6 +58,17 @@ pub(super) fn read(bytes: &[u8]) -> Result<Network, LoadErrorKind> {
     Ok(net.with_metadata(read_metadata(&model.metadata_props)))
 }
 
+/// The structure of the pending affine map.
+#[derive(Debug, Clone, PartialEq)]
+enum PendingKind {
+    /// Identity or elementwise (diagonal) operations only.
+    Diagonal,
+    /// One convolution, possibly with elementwise operations around it.
+    Conv(ConvGeometry),
+    /// Anything else.
+    Dense,
+}
+
 struct Walker {
     constants: HashMap<String, Tensor>,
     /// Name of the value that carries the data.
@@ -72,10 +76,13 @@ struct Walker {
     /// Every data value already consumed by a node (a second consumer means branching).
     consumed: HashSet<String>,
     input_dim: Option<usize>,
-    /// Flat width of `current`, once known.
-    width: Option<usize>,
+    /// Shape of `current` without the batch dimension (`[C, H, W]`, `[C, L]` or `[n]`), once
+    /// known; the data is always handled flat, row-major.
+    shape: Option<Vec<usize>>,
     /// Affine map from the last activation's output to `current` (None = identity).
     pending: Option<(Array2<f64>, Array1<f64>)>,
+    /// What the pending map is made of, for the bounds that use convolution geometry.
+    pending_kind: PendingKind,
     layers: Vec<Layer>,
     /// Set once a trailing Softmax/LogSoftmax/ArgMax has been seen.
     trailing: Option<String>,
@@ -93,14 +100,15 @@ impl Walker {
             .iter()
             .find(|v| !constants.contains_key(&v.name))
             .ok_or_else(|| LoadErrorKind::syntax("graph", "has no data input"))?;
-        let input_dim = input_width(input);
+        let shape = input_shape(input);
         Ok(Self {
             constants,
             current: input.name.clone(),
             consumed: HashSet::new(),
-            input_dim,
-            width: input_dim,
+            input_dim: shape.as_ref().map(|s| s.iter().product()),
+            shape,
             pending: None,
+            pending_kind: PendingKind::Diagonal,
             layers: Vec::new(),
             trailing: None,
         })
@@ -148,6 +156,31 @@ impl Walker {
             "MatMul" => self.matmul(node, data, &place)?,
             "Add" | "Sub" | "Mul" | "Div" => self.elementwise(node, data, &place)?,
             "Relu" => self.close_layer(Activation::Relu, &place)?,
+            "LeakyRelu" => {
+                let slope = float_attribute(node, "alpha", 0.01);
+                self.close_layer(Activation::LeakyRelu { slope }, &place)?;
+            }
+            "PRelu" => {
+                let slopes = &self.constant(node, 1, &place)?.values;
+                if slopes.is_empty() || slopes.iter().any(|&s| s != slopes[0]) {
+                    return Err(LoadErrorKind::unsupported(
+                        &place,
+                        "PRelu with several slopes (one slope per layer is supported)",
+                    ));
+                }
+                self.close_layer(Activation::LeakyRelu { slope: slopes[0] }, &place)?;
+            }
+            "Clip" => {
+                let activation = self.clip(node, &place)?;
+                self.close_layer(activation, &place)?;
+            }
+            "Conv" => self.conv(node, &place)?,
+            "MaxPool" => self.max_pool(node, &place)?,
+            "AveragePool" | "GlobalAveragePool" => self.average_pool(node, &place)?,
+            "Flatten" => self.shape = self.width().map(|w| vec![w]),
+            "Reshape" => self.reshape(node, &place)?,
+            "Squeeze" | "Unsqueeze" => self.squeeze(node, &place)?,
+            "ReduceMax" => self.reduce_max(node, &place)?,
             _ if PASS_THROUGH.contains(&op) => {}
             _ if TRAILING.contains(&op) => self.trailing = Some(op.to_string()),
             _ => {
@@ -239,7 +272,7 @@ impl Walker {
         data: usize,
         place: &str,
     ) -> Result<(), LoadErrorKind> {
-        let width = self.width.ok_or_else(|| {
+        let width = self.width().ok_or_else(|| {
             LoadErrorKind::unsupported(
                 place,
                 "an elementwise operation before any weight layer fixes the input size",
@@ -283,7 +316,12 @@ impl Walker {
         Ok(())
     }
 
-    /// Composes `weights · current + bias` onto the pending affine map.
+    fn width(&self) -> Option<usize> {
+        self.shape.as_ref().map(|s| s.iter().product())
+    }
+
+    /// Composes `weights · current + bias` onto the pending affine map; the data becomes
+    /// flat with `weights.nrows()` values (callers may set a finer shape after).
     fn push_affine(
         &mut self,
         weights: Array2<f64>,
@@ -291,7 +329,7 @@ impl Walker {
         place: &str,
     ) -> Result<(), LoadErrorKind> {
         let inputs = weights.ncols();
-        match self.width {
+        match self.width() {
             Some(width) if width != inputs => {
                 return Err(LoadErrorKind::syntax(
                     place,
@@ -301,7 +339,8 @@ impl Walker {
             None => self.input_dim = Some(inputs),
             _ => {}
         }
-        self.width = Some(weights.nrows());
+        self.shape = Some(vec![weights.nrows()]);
+        self.pending_kind = PendingKind::Dense;
         self.pending = Some(match self.pending.take() {
             Some((w, b)) => (weights.dot(&w), weights.dot(&b) + bias),
             None => (weights, bias),
@@ -309,8 +348,349 @@ impl Walker {
         Ok(())
     }
 
+    /// `[C, H, W]` of the current data (`[C, L]` is `[C, 1, L]`).
+    fn image_shape(&self, place: &str) -> Result<[usize; 3], LoadErrorKind> {
+        match self.shape.as_deref() {
+            Some(&[c, h, w]) => Ok([c, h, w]),
+            Some(&[c, l]) => Ok([c, 1, l]),
+            other => Err(LoadErrorKind::unsupported(
+                place,
+                format!("needs a C x H x W or C x L input, the data has shape {other:?}"),
+            )),
+        }
+    }
+
+    /// Window geometry from the ONNX attributes of Conv and the pooling operators.
+    fn window(
+        &self,
+        node: &NodeProto,
+        input: [usize; 3],
+        out_channels: usize,
+        kernel: (usize, usize),
+        one_d: bool,
+        place: &str,
+    ) -> Result<ConvGeometry, LoadErrorKind> {
+        let pair = |name: &str, default: usize| -> (usize, usize) {
+            let v = ints_attribute(node, name);
+            match (v.as_slice(), one_d) {
+                ([a], true) => (1, *a as usize),
+                ([a, b], false) => (*a as usize, *b as usize),
+                _ => (if one_d { 1 } else { default }, default),
+            }
+        };
+        let auto_pad = string_attribute(node, "auto_pad");
+        if !matches!(auto_pad.as_str(), "" | "NOTSET" | "VALID") {
+            return Err(LoadErrorKind::unsupported(
+                place,
+                format!("auto_pad {auto_pad} (give explicit pads)"),
+            ));
+        }
+        if int_attribute(node, "ceil_mode", 0) != 0 {
+            return Err(LoadErrorKind::unsupported(place, "ceil_mode = 1"));
+        }
+        let p = ints_attribute(node, "pads");
+        let pads = match (p.as_slice(), one_d) {
+            ([], _) => [0; 4],
+            ([l, r], true) => [0, *l as usize, 0, *r as usize],
+            ([t, l, b, r], false) => [*t as usize, *l as usize, *b as usize, *r as usize],
+            _ => {
+                return Err(LoadErrorKind::syntax(
+                    place,
+                    format!("pads {p:?} do not match the input rank"),
+                ));
+            }
+        };
+        let geometry = ConvGeometry {
+            in_channels: input[0],
+            in_h: input[1],
+            in_w: input[2],
+            out_channels,
+            kernel,
+            stride: pair("strides", 1),
+            pads,
+            dilation: pair("dilations", 1),
+            groups: int_attribute(node, "group", 1).max(1) as usize,
+        };
+        geometry
+            .check()
+            .map_err(|m| LoadErrorKind::syntax(place, m))?;
+        Ok(geometry)
+    }
+
+    fn conv(&mut self, node: &NodeProto, place: &str) -> Result<(), LoadErrorKind> {
+        if node.input.first() != Some(&self.current) {
+            return Err(LoadErrorKind::unsupported(
+                place,
+                "the data must be Conv's first input",
+            ));
+        }
+        let input = self.image_shape(place)?;
+        let weight = self.constant(node, 1, place)?;
+        let (m, kernel, one_d) = match weight.dims.as_slice() {
+            &[m, _, kh, kw] => (m, (kh, kw), false),
+            &[m, _, k] => (m, (1, k), true),
+            d => {
+                return Err(LoadErrorKind::unsupported(
+                    place,
+                    format!("weight shape {d:?}"),
+                ));
+            }
+        };
+        let geometry = self.window(node, input, m, kernel, one_d, place)?;
+        if weight.dims[1] * geometry.groups != input[0] {
+            return Err(LoadErrorKind::syntax(
+                place,
+                format!(
+                    "weights expect {} input channels, the data has {}",
+                    weight.dims[1] * geometry.groups,
+                    input[0]
+                ),
+            ));
+        }
+        let bias = match node.input.get(2).filter(|n| !n.is_empty()) {
+            Some(_) => Some(broadcast(self.constant(node, 2, place)?, m, place, "B")?.to_vec()),
+            None => None,
+        };
+        let (w, b) = geometry.dense(&weight.values, bias.as_deref());
+        let kind = match self.pending_kind {
+            PendingKind::Diagonal => PendingKind::Conv(geometry.clone()),
+            _ => PendingKind::Dense,
+        };
+        self.push_affine(w, b, place)?;
+        self.pending_kind = kind;
+        self.shape = Some(vec![
+            geometry.out_channels,
+            geometry.out_h(),
+            geometry.out_w(),
+        ]);
+        Ok(())
+    }
+
+    fn pool_geometry(&self, node: &NodeProto, place: &str) -> Result<ConvGeometry, LoadErrorKind> {
+        let input = self.image_shape(place)?;
+        let (kernel, one_d) = if node.op_type == "GlobalAveragePool" {
+            ((input[1], input[2]), input[1] == 1)
+        } else {
+            match ints_attribute(node, "kernel_shape").as_slice() {
+                [k] => ((1, *k as usize), true),
+                [a, b] => ((*a as usize, *b as usize), false),
+                other => {
+                    return Err(LoadErrorKind::syntax(
+                        place,
+                        format!("kernel_shape {other:?}"),
+                    ));
+                }
+            }
+        };
+        self.window(node, input, input[0], kernel, one_d, place)
+    }
+
+    /// Max pooling is maxout: each output is the maximum of its window's values, each an
+    /// affine function of the last activation's output.
+    fn max_pool(&mut self, node: &NodeProto, place: &str) -> Result<(), LoadErrorKind> {
+        let g = self.pool_geometry(node, place)?;
+        let windows = g.windows();
+        let rank = windows[0].len();
+        if rank < 2 || windows.iter().any(|w| w.len() != rank) {
+            return Err(LoadErrorKind::unsupported(
+                place,
+                "MaxPool windows of different sizes (padding) or of size 1",
+            ));
+        }
+        let width = g.inputs();
+        let pending = self.pending.take();
+        let selection = pending.is_none();
+        let (w, b) = pending.unwrap_or_else(|| (Array2::eye(width), Array1::zeros(width)));
+        let rows: Vec<usize> = windows.into_iter().flatten().collect();
+        let mut layer = Layer::new(
+            w.select(Axis(0), &rows),
+            b.select(Axis(0), &rows),
+            Activation::Maxout { rank },
+        );
+        if selection {
+            layer = layer.with_max_pool(g.clone());
+        }
+        self.layers.push(layer);
+        self.pending_kind = PendingKind::Diagonal;
+        self.shape = Some(vec![g.out_channels, g.out_h(), g.out_w()]);
+        Ok(())
+    }
+
+    /// Reshape to the target shape (its batch entry dropped; `0` copies, `-1` infers).
+    fn reshape(&mut self, node: &NodeProto, place: &str) -> Result<(), LoadErrorKind> {
+        let Some(width) = self.width() else {
+            return Ok(());
+        };
+        let target = self.constant(node, 1, place)?.values.clone();
+        let old = self.shape.clone().unwrap_or_default();
+        let mut dims: Vec<i64> = target.iter().skip(1).map(|&v| v as i64).collect();
+        for (i, d) in dims.iter_mut().enumerate() {
+            if *d == 0 {
+                *d = old.get(i).map_or(1, |&v| v as i64);
+            }
+        }
+        let known: i64 = dims.iter().filter(|&&d| d > 0).product();
+        if let Some(free) = dims.iter_mut().find(|d| **d < 0) {
+            *free = width as i64 / known.max(1);
+        }
+        let shape: Vec<usize> = dims.iter().map(|&d| d.max(0) as usize).collect();
+        if shape.iter().product::<usize>() != width || dims.iter().filter(|&&d| d < 0).count() > 1 {
+            return Err(LoadErrorKind::syntax(
+                place,
+                format!("cannot reshape {width} values to {target:?}"),
+            ));
+        }
+        self.shape = Some(shape);
+        Ok(())
+    }
+
+    /// Squeeze / Unsqueeze: removes or inserts size-1 dimensions (axes count the batch).
+    fn squeeze(&mut self, node: &NodeProto, place: &str) -> Result<(), LoadErrorKind> {
+        let Some(mut shape) = self.shape.clone() else {
+            return Ok(());
+        };
+        let mut axes = ints_attribute(node, "axes");
+        if axes.is_empty() && node.input.get(1).is_some_and(|n| !n.is_empty()) {
+            axes = self
+                .constant(node, 1, place)?
+                .values
+                .iter()
+                .map(|&v| v as i64)
+                .collect();
+        }
+        let bad = || {
+            LoadErrorKind::unsupported(place, format!("axes {axes:?} of the batch or out of range"))
+        };
+        if node.op_type == "Unsqueeze" {
+            let rank = (shape.len() + 1 + axes.len()) as i64;
+            let mut positions: Vec<i64> = axes
+                .iter()
+                .map(|&a| if a < 0 { a + rank } else { a })
+                .collect();
+            positions.sort_unstable();
+            for a in positions {
+                if a < 1 || a as usize > shape.len() + 1 {
+                    return Err(bad());
+                }
+                shape.insert(a as usize - 1, 1);
+            }
+        } else if axes.is_empty() {
+            shape.retain(|&d| d != 1);
+        } else {
+            let rank = (shape.len() + 1) as i64;
+            let mut positions: Vec<i64> = axes
+                .iter()
+                .map(|&a| if a < 0 { a + rank } else { a })
+                .collect();
+            positions.sort_unstable();
+            for a in positions.into_iter().rev() {
+                if a < 1 || shape.get(a as usize - 1) != Some(&1) {
+                    return Err(bad());
+                }
+                shape.remove(a as usize - 1);
+            }
+        }
+        if shape.is_empty() {
+            shape.push(1);
+        }
+        self.shape = Some(shape);
+        Ok(())
+    }
+
+    /// ReduceMax over the last axis (PyTorch's `x.view(n, units, k).max(-1)`): a maxout layer
+    /// of rank `k`, each unit the maximum of `k` consecutive values.
+    fn reduce_max(&mut self, node: &NodeProto, place: &str) -> Result<(), LoadErrorKind> {
+        let shape = self.shape.clone().unwrap_or_default();
+        let mut axes = ints_attribute(node, "axes");
+        if axes.is_empty() && node.input.get(1).is_some_and(|n| !n.is_empty()) {
+            axes = self
+                .constant(node, 1, place)?
+                .values
+                .iter()
+                .map(|&v| v as i64)
+                .collect();
+        }
+        let last = shape.len() as i64;
+        let rank = match (axes.as_slice(), shape.last()) {
+            ([a], Some(&k)) if (*a == -1 || *a == last) && k >= 2 => k,
+            _ => {
+                return Err(LoadErrorKind::unsupported(
+                    place,
+                    format!(
+                        "ReduceMax over axes {axes:?} of shape {shape:?} (only the last axis, of size >= 2, is a maxout)"
+                    ),
+                ));
+            }
+        };
+        let width = shape.iter().product::<usize>();
+        let (w, b) = self
+            .pending
+            .take()
+            .unwrap_or_else(|| (Array2::eye(width), Array1::zeros(width)));
+        self.layers
+            .push(Layer::new(w, b, Activation::Maxout { rank }));
+        self.pending_kind = PendingKind::Diagonal;
+        let mut out = shape[..shape.len() - 1].to_vec();
+        if int_attribute(node, "keepdims", 1) != 0 {
+            out.push(1);
+        }
+        self.shape = Some(if out.is_empty() { vec![1] } else { out });
+        Ok(())
+    }
+
+    /// Average pooling is linear (padding not counted unless count_include_pad = 1).
+    fn average_pool(&mut self, node: &NodeProto, place: &str) -> Result<(), LoadErrorKind> {
+        let g = self.pool_geometry(node, place)?;
+        let include_pad = int_attribute(node, "count_include_pad", 0) != 0;
+        let full = g.kernel.0 * g.kernel.1;
+        let mut m = Array2::zeros((g.outputs(), g.inputs()));
+        for (row, window) in g.windows().into_iter().enumerate() {
+            let count = if include_pad { full } else { window.len() };
+            for i in window {
+                m[[row, i]] = 1.0 / count as f64;
+            }
+        }
+        let out = vec![g.out_channels, g.out_h(), g.out_w()];
+        let rows = m.nrows();
+        self.push_affine(m, Array1::zeros(rows), place)?;
+        self.shape = Some(out);
+        Ok(())
+    }
+
+    /// Clip(min, max): bounds from inputs 1 and 2 (opset 11+) or attributes (older).
+    fn clip(&self, node: &NodeProto, place: &str) -> Result<Activation, LoadErrorKind> {
+        let bound = |input: usize, attribute: &str| -> Result<Option<f64>, LoadErrorKind> {
+            if node.input.get(input).is_some_and(|n| !n.is_empty()) {
+                let t = self.constant(node, input, place)?;
+                return match t.values.as_slice() {
+                    [v] => Ok(Some(*v)),
+                    _ => Err(LoadErrorKind::unsupported(
+                        place,
+                        "a Clip bound that is not a scalar",
+                    )),
+                };
+            }
+            Ok(node
+                .attribute
+                .iter()
+                .find(|a| a.name == attribute)
+                .map(|a| a.f as f64))
+        };
+        let bad = |m: String| LoadErrorKind::syntax(place, m);
+        match (bound(1, "min")?, bound(2, "max")?) {
+            (Some(lo), Some(hi)) => Activation::clip(lo, hi).map_err(bad),
+            (Some(lo), None) => PiecewiseLinear::new(vec![lo], vec![0.0, 1.0], lo)
+                .map(Activation::Pwl)
+                .map_err(bad),
+            (None, Some(hi)) => PiecewiseLinear::new(vec![hi], vec![1.0, 0.0], hi)
+                .map(Activation::Pwl)
+                .map_err(bad),
+            (None, None) => Err(LoadErrorKind::unsupported(place, "Clip without bounds")),
+        }
+    }
+
     fn close_layer(&mut self, activation: Activation, place: &str) -> Result<(), LoadErrorKind> {
-        let width = self.width.ok_or_else(|| {
+        let width = self.width().ok_or_else(|| {
             LoadErrorKind::unsupported(
                 place,
                 "an activation before any weight layer fixes the input size",
@@ -320,7 +700,14 @@ impl Walker {
             .pending
             .take()
             .unwrap_or_else(|| (Array2::eye(width), Array1::zeros(width)));
-        self.layers.push(Layer::new(w, b, activation));
+        let mut layer = Layer::new(w, b, activation);
+        if let PendingKind::Conv(g) = std::mem::replace(&mut self.pending_kind, PendingKind::Diagonal)
+            // Elementwise operations around the convolution can break the weight sharing.
+            && g.fits(&layer.weights, &layer.bias)
+        {
+            layer = layer.with_conv(g);
+        }
+        self.layers.push(layer);
         Ok(())
     }
 
@@ -340,7 +727,9 @@ fn scale_rows(w: &mut Array2<f64>, b: &mut Array1<f64>, c: &Array1<f64>) {
     *b *= c;
 }
 
-fn input_width(input: &ValueInfoProto) -> Option<usize> {
+/// The input's shape without the batch (the first of several dimensions); `None` when a
+/// dimension is unknown.
+fn input_shape(input: &ValueInfoProto) -> Option<Vec<usize>> {
     let shape = input
         .r#type
         .as_ref()?
@@ -349,7 +738,6 @@ fn input_width(input: &ValueInfoProto) -> Option<usize> {
         .shape
         .as_ref()?;
     let dims = &shape.dim;
-    // The first of several dimensions is the batch.
     let features = if dims.len() >= 2 {
         &dims[1..]
     } else {
@@ -358,7 +746,7 @@ fn input_width(input: &ValueInfoProto) -> Option<usize> {
     features
         .iter()
         .map(|d| d.dim_value.filter(|&v| v > 0).map(|v| v as usize))
-        .product()
+        .collect()
 }
 
 fn read_tensor(tensor: &TensorProto, place: &str) -> Result<Tensor, LoadErrorKind> {
@@ -467,6 +855,20 @@ fn float_attribute(node: &NodeProto, name: &str, default: f64) -> f64 {
         .map_or(default, |a| a.f as f64)
 }
 
+fn ints_attribute(node: &NodeProto, name: &str) -> Vec<i64> {
+    node.attribute
+        .iter()
+        .find(|a| a.name == name)
+        .map_or_else(Vec::new, |a| a.ints.clone())
+}
+
+fn string_attribute(node: &NodeProto, name: &str) -> String {
+    node.attribute
+        .iter()
+        .find(|a| a.name == name)
+        .map_or_else(String::new, |a| String::from_utf8_lossy(&a.s).into_owned())
+}
+
 fn int_attribute(node: &NodeProto, name: &str, default: i64) -> i64 {
     node.attribute
         .iter()
@@ -485,8 +887,39 @@ fn read_metadata(props: &[StringStringEntryProto]) -> Metadata {
         .collect()
 }
 
-/// Writes the network in PyTorch's export style: `Gemm(transB=1)` + `Relu` per layer.
-pub(super) fn write(net: &Network, precision: OnnxPrecision) -> Vec<u8> {
+/// An ONNX activation operator and its named constant inputs.
+type OnnxActivation = (&'static str, Vec<(&'static str, f64)>);
+
+/// The ONNX operator of an activation and its constant inputs (Clip's bounds, PRelu's
+/// slope, written as tensors so that they keep their f64 value).
+fn activation_node(a: &Activation) -> Result<Option<OnnxActivation>, LoadErrorKind> {
+    Ok(match a {
+        Activation::Identity => None,
+        Activation::Relu => Some(("Relu", vec![])),
+        Activation::LeakyRelu { slope } => Some(("PRelu", vec![("slope", *slope)])),
+        Activation::Pwl(f)
+            if f.slopes() == [0.0, 1.0, 0.0] && f.value_at_first() == f.breakpoints()[0] =>
+        {
+            Some((
+                "Clip",
+                vec![("min", f.breakpoints()[0]), ("max", f.breakpoints()[1])],
+            ))
+        }
+        other => {
+            return Err(LoadErrorKind::unsupported(
+                "network",
+                format!(
+                    "activation {} has no ONNX operator (use the JSON format)",
+                    other.name()
+                ),
+            ));
+        }
+    })
+}
+
+/// Writes the network in PyTorch's export style: `Gemm(transB=1)` and its activation
+/// (`Relu`, `PRelu` for leaky ReLU, `Clip`) per layer; convolutions are written as `Gemm`.
+pub(super) fn write(net: &Network, precision: OnnxPrecision) -> Result<Vec<u8>, LoadErrorKind> {
     let mut nodes = Vec::new();
     let mut initializers = Vec::new();
     let mut current = "input".to_string();
@@ -494,11 +927,11 @@ pub(super) fn write(net: &Network, precision: OnnxPrecision) -> Vec<u8> {
         let (w, b) = (format!("layers.{i}.weight"), format!("layers.{i}.bias"));
         initializers.push(tensor(
             &w,
-            &[layer.width(), layer.inputs()],
+            &[layer.rows(), layer.inputs()],
             layer.weights.iter(),
             precision,
         ));
-        initializers.push(tensor(&b, &[layer.width()], layer.bias.iter(), precision));
+        initializers.push(tensor(&b, &[layer.rows()], layer.bias.iter(), precision));
         let gemm_out = format!("gemm_{i}");
         nodes.push(NodeProto {
             input: vec![current, w, b],
@@ -514,19 +947,26 @@ pub(super) fn write(net: &Network, precision: OnnxPrecision) -> Vec<u8> {
             domain: String::new(),
         });
         current = gemm_out;
-        if layer.activation == Activation::Relu {
-            let relu_out = format!("relu_{i}");
+        if let Some((op, constants)) = activation_node(&layer.activation)? {
+            let out = format!("act_{i}");
+            let mut input = vec![current];
+            for (name, v) in constants {
+                let t = format!("layers.{i}.{name}");
+                initializers.push(tensor(&t, &[], [v].iter(), precision));
+                input.push(t);
+            }
             nodes.push(NodeProto {
-                input: vec![current],
-                output: vec![relu_out.clone()],
-                name: format!("Relu_{i}"),
-                op_type: "Relu".into(),
-                ..Default::default()
+                input,
+                output: vec![out.clone()],
+                name: format!("{op}_{i}"),
+                op_type: op.into(),
+                attribute: vec![],
+                domain: String::new(),
             });
-            current = relu_out;
+            current = out;
         }
     }
-    let out_width = net.layers().last().map_or(0, Layer::width);
+    let out_width = net.layers().last().map_or(0, Layer::rows);
     let elem = match precision {
         OnnxPrecision::F32 => data_type::FLOAT,
         OnnxPrecision::F64 => data_type::DOUBLE,
@@ -556,7 +996,7 @@ pub(super) fn write(net: &Network, precision: OnnxPrecision) -> Vec<u8> {
             })
             .collect(),
     };
-    model.encode_to_vec()
+    Ok(model.encode_to_vec())
 }
 
 fn tensor<'a>(
@@ -617,13 +1057,16 @@ mod tests {
         let mut net = he_network(&[5, 4, 3, 2], 0.1, true, 11);
         net.metadata_mut()
             .insert("test_accuracy".into(), serde_json::json!(0.5));
-        assert_eq!(read(&write(&net, OnnxPrecision::F64)).unwrap(), net);
+        assert_eq!(
+            read(&write(&net, OnnxPrecision::F64).unwrap()).unwrap(),
+            net
+        );
     }
 
     #[test]
     fn f32_round_trip_rounds_weights() {
         let net = he_network(&[3, 4, 2], 0.1, true, 2);
-        let back = read(&write(&net, OnnxPrecision::F32)).unwrap();
+        let back = read(&write(&net, OnnxPrecision::F32).unwrap()).unwrap();
         let (a, b) = (&net.layers()[0].weights, &back.layers()[0].weights);
         assert_eq!(b[[1, 2]], a[[1, 2]] as f32 as f64);
     }

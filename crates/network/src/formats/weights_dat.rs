@@ -325,6 +325,19 @@ pub(super) fn write(net: &Network) -> Result<Vec<u8>, LoadErrorKind> {
             "weights.dat needs a linear output layer (its last level is always linear)",
         ));
     }
+    if let Some(layer) = net
+        .hidden_layers()
+        .iter()
+        .find(|l| l.activation != Activation::Relu)
+    {
+        return Err(LoadErrorKind::unsupported(
+            "network",
+            format!(
+                "weights.dat holds ReLU networks only, not {} (use JSON or ONNX)",
+                layer.activation.name()
+            ),
+        ));
+    }
     let layers = net.layers();
     let mut out = String::new();
     if let Some(acc) = net.metadata().get("test_accuracy").and_then(|v| v.as_f64()) {
