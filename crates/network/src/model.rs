@@ -120,6 +120,8 @@ pub struct Network {
     input_dim: usize,
     layers: Vec<Layer>,
     hidden: usize,
+    /// First pattern bit of each hidden layer, then the pattern length.
+    bit_offsets: Vec<usize>,
     metadata: Metadata,
 }
 
@@ -147,10 +149,16 @@ impl Network {
         if hidden == 0 {
             return Err(ModelError::NoHiddenLayer);
         }
+        let mut bit_offsets = vec![0];
+        for layer in &layers[..hidden] {
+            let last = bit_offsets[bit_offsets.len() - 1];
+            bit_offsets.push(last + layer.width() * layer.activation.bits());
+        }
         Ok(Self {
             input_dim,
             layers,
             hidden,
+            bit_offsets,
             metadata: Metadata::new(),
         })
     }
@@ -211,7 +219,7 @@ impl Network {
 
     /// Length of an activation pattern.
     pub fn num_pattern_bits(&self) -> usize {
-        self.layer_bits().iter().sum()
+        self.bit_offsets[self.hidden]
     }
 
     /// Number of weights and biases over all layers.
@@ -221,8 +229,7 @@ impl Network {
 
     /// Position of a hidden unit's first bit in a pattern (its bits are consecutive).
     pub fn pattern_index(&self, id: UnitId) -> usize {
-        self.layer_bits()[..id.layer].iter().sum::<usize>()
-            + id.unit * self.hidden_layers()[id.layer].activation.bits()
+        self.bit_offsets[id.layer] + id.unit * self.hidden_layers()[id.layer].activation.bits()
     }
 
     /// Pre-activation rows of every hidden layer at input `x` (plain forward pass).
