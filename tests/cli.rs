@@ -185,6 +185,57 @@ fn generate_then_convert_round_trips() {
 }
 
 #[test]
+fn generate_draws_every_activation_and_counts_match_breakpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.json");
+    let p = path.to_str().unwrap();
+    for spec in [
+        "leaky_relu:0.2",
+        "hardtanh",
+        "clip:-0.3:0.4",
+        "maxout:3",
+        "pwl:-0.4/0/0.3:0.5/1/-1/0.2",
+    ] {
+        let out = mipbound(&[
+            "generate",
+            "--widths",
+            "1,6,5,1",
+            "--seed",
+            "4",
+            "--activation",
+            spec,
+            "--out",
+            p,
+        ]);
+        assert!(out.status.success(), "{spec}: {}", stderr(&out));
+        let net = mipbound_network::formats::load(&path, None).unwrap();
+        let activation: mipbound_network::Activation = spec.parse().unwrap();
+        let expected =
+            mipbound_network::random::random_network(&[1, 6, 5, 1], &activation, 0.1, true, 4);
+        assert_eq!(
+            net,
+            expected.with_metadata(net.metadata().clone()),
+            "{spec}"
+        );
+        let report = json(&mipbound(&["count", p, "--json", "--box", "-2,2"]));
+        let breakpoints = crate::oracle::count_1d(&net, -2.0, 2.0) as u64;
+        assert!(breakpoints > 6, "{spec}: only {breakpoints} regions");
+        assert_eq!(report["regions"], breakpoints, "{spec}");
+    }
+    let out = mipbound(&[
+        "generate",
+        "--widths",
+        "1,3,1",
+        "--activation",
+        "tanh",
+        "--out",
+        p,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown activation `tanh`"));
+}
+
+#[test]
 fn estimate_is_reproducible_and_reports_every_width() {
     let file = data("mlp-2-8-8-3.json");
     let f = file.to_str().unwrap();

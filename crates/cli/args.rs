@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use mipbound_network::Activation;
 use mipbound_network::formats::Format;
 use mipbound_parity::XorWidth;
 use mipbound_search::LpBackend;
@@ -31,7 +32,7 @@ pub enum Command {
     Formulate(FormulateArgs),
     /// Show a network's layers, widths, parameters and stable units over the domain.
     Inspect(InspectArgs),
-    /// Write a seeded random (He-initialised) ReLU network.
+    /// Write a seeded random (He-initialised) network.
     Generate(GenerateArgs),
     /// Convert a network between formats (onnx, dat, json).
     Convert(ConvertArgs),
@@ -219,9 +220,13 @@ pub struct GenerateArgs {
     /// Standard deviation of the biases (weights are N(0, 2/fan_in)).
     #[arg(long, default_value_t = 0.1)]
     pub bias_std: f64,
-    /// Make every layer ReLU (by default the last layer is a linear output layer).
+    /// Make every layer a hidden layer (by default the last layer is a linear output layer).
     #[arg(long)]
     pub no_output_layer: bool,
+    /// Hidden activation: relu, hardtanh, relu6, leaky_relu:SLOPE, clip:LO:HI, maxout:RANK
+    /// or pwl:E1/E2/...:S0/S1/...[:VALUE_AT_E1].
+    #[arg(long, default_value = "relu", value_name = "SPEC")]
+    pub activation: Activation,
     /// Output file (format from the extension).
     #[arg(long)]
     pub out: PathBuf,

@@ -1,9 +1,10 @@
-//! `mipbound generate`: a seeded random ReLU network.
+//! `mipbound generate`: a seeded random network.
 
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use mipbound_network::random::he_network;
+use mipbound_network::Activation;
+use mipbound_network::random::random_network;
 
 use crate::args::GenerateArgs;
 
@@ -18,8 +19,12 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode> {
     if !(args.bias_std.is_finite() && args.bias_std >= 0.0) {
         bail!("--bias-std must be a non-negative number");
     }
-    let mut net = he_network(
+    if args.activation == Activation::Identity {
+        bail!("--activation identity makes a linear network with no regions to count");
+    }
+    let mut net = random_network(
         &args.widths,
+        &args.activation,
         args.bias_std,
         !args.no_output_layer,
         args.seed,
@@ -31,12 +36,14 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode> {
     );
     meta.insert("seed".into(), args.seed.into());
     meta.insert("bias_std".into(), args.bias_std.into());
+    meta.insert("activation".into(), args.activation.name().into());
     mipbound_network::formats::save(&net, &args.out, None)?;
     println!(
-        "wrote {} (n0 = {}, hidden {:?}, seed {})",
+        "wrote {} (n0 = {}, hidden {:?} {}, seed {})",
         args.out.display(),
         net.input_dim(),
         net.hidden_widths(),
+        args.activation.name(),
         args.seed
     );
     Ok(ExitCode::SUCCESS)

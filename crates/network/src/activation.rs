@@ -307,6 +307,73 @@ impl Activation {
     }
 }
 
+/// Parses the command-line spelling of an activation: `relu`, `identity`, `hardtanh`,
+/// `relu6`, `leaky_relu:SLOPE`, `clip:LO:HI`, `maxout:RANK` or
+/// `pwl:E1/E2/...:S0/S1/...[:VALUE_AT_E1]` (the names of the JSON format).
+impl std::str::FromStr for Activation {
+    type Err = String;
+
+    fn from_str(spec: &str) -> Result<Self, String> {
+        let mut parts = spec.split(':');
+        let name = parts.next().unwrap_or_default();
+        let args: Vec<&str> = parts.collect();
+        let arity = |n: std::ops::RangeInclusive<usize>, usage: &str| {
+            if n.contains(&args.len()) {
+                Ok(())
+            } else {
+                Err(format!("activation `{spec}`: expected `{usage}`"))
+            }
+        };
+        let number = |text: &str| -> Result<f64, String> {
+            match text.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() => Ok(v),
+                _ => Err(format!(
+                    "activation `{spec}`: `{text}` is not a finite number"
+                )),
+            }
+        };
+        let numbers =
+            |text: &str| -> Result<Vec<f64>, String> { text.split('/').map(number).collect() };
+        let in_spec = |e: String| format!("activation `{spec}`: {e}");
+        match name {
+            "relu" | "identity" | "hardtanh" | "relu6" => arity(0..=0, name)?,
+            "leaky_relu" => arity(1..=1, "leaky_relu:SLOPE")?,
+            "clip" => arity(2..=2, "clip:LO:HI")?,
+            "maxout" => arity(1..=1, "maxout:RANK")?,
+            "pwl" => arity(2..=3, "pwl:E1/E2/...:S0/S1/...[:VALUE_AT_E1]")?,
+            _ => {
+                return Err(format!(
+                    "unknown activation `{spec}` (expected relu, identity, hardtanh, relu6, \
+                     leaky_relu:SLOPE, clip:LO:HI, maxout:RANK or pwl:BREAKPOINTS:SLOPES)"
+                ));
+            }
+        }
+        Ok(match name {
+            "relu" => Activation::Relu,
+            "identity" => Activation::Identity,
+            "hardtanh" => Activation::hard_tanh(),
+            "relu6" => Activation::clip(0.0, 6.0)?,
+            "leaky_relu" => Activation::LeakyRelu {
+                slope: number(args[0])?,
+            },
+            "clip" => Activation::clip(number(args[0])?, number(args[1])?).map_err(in_spec)?,
+            "maxout" => match args[0].trim().parse::<usize>() {
+                Ok(rank) if rank >= 2 => Activation::Maxout { rank },
+                _ => {
+                    return Err(format!(
+                        "activation `{spec}`: the rank must be an integer >= 2"
+                    ));
+                }
+            },
+            _ => {
+                let value = args.get(2).map_or(Ok(0.0), |v| number(v))?;
+                let f = PiecewiseLinear::new(numbers(args[0])?, numbers(args[1])?, value);
+                Activation::Pwl(f.map_err(in_spec)?)
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,5 +421,39 @@ mod tests {
         assert_eq!(Activation::Maxout { rank: 2 }.bits(), 1);
         assert_eq!(Activation::Maxout { rank: 4 }.bits(), 2);
         assert_eq!(Activation::Maxout { rank: 5 }.bits(), 3);
+    }
+    #[test]
+    fn parses_every_spelling_and_names_the_problem() {
+        let parse = |s: &str| s.parse::<Activation>();
+        assert_eq!(parse("relu"), Ok(Activation::Relu));
+        assert_eq!(parse("identity"), Ok(Activation::Identity));
+        assert_eq!(parse("hardtanh"), Ok(Activation::hard_tanh()));
+        assert_eq!(parse("relu6"), Activation::clip(0.0, 6.0));
+        assert_eq!(parse("clip:-2:0.5"), Activation::clip(-2.0, 0.5));
+        assert_eq!(
+            parse("leaky_relu:0.01"),
+            Ok(Activation::LeakyRelu { slope: 0.01 })
+        );
+        assert_eq!(parse("maxout:3"), Ok(Activation::Maxout { rank: 3 }));
+        let f = PiecewiseLinear::new(vec![-1.0, 0.0, 1.0], vec![0.0, 1.0, -1.0, 0.5], 0.25);
+        assert_eq!(
+            parse("pwl:-1/0/1:0/1/-1/0.5:0.25"),
+            Ok(Activation::Pwl(f.unwrap()))
+        );
+        let g = PiecewiseLinear::new(vec![0.0], vec![0.0, 1.0], 0.0).unwrap();
+        assert_eq!(parse("pwl:0:0/1"), Ok(Activation::Pwl(g)));
+        for (bad, says) in [
+            ("tanh", "unknown activation `tanh`"),
+            ("relu:1", "expected `relu`"),
+            ("leaky_relu", "expected `leaky_relu:SLOPE`"),
+            ("leaky_relu:nan", "`nan` is not a finite number"),
+            ("maxout:1", "the rank must be an integer >= 2"),
+            ("clip:1:0", "clip"),
+            ("pwl:0/1:1/0", "2 breakpoints need 3 slopes, found 2"),
+            ("pwl:1/0:0/1/0", "strictly increasing"),
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
     }
 }
