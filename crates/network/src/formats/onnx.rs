@@ -544,20 +544,23 @@ impl Walker {
         Ok(())
     }
 
+    /// The `axes` of a Squeeze, Unsqueeze or Reduce node: an attribute before opset 13, the
+    /// constant second input since.
+    fn axes(&self, node: &NodeProto, place: &str) -> Result<Vec<i64>, LoadErrorKind> {
+        let axes = ints_attribute(node, "axes");
+        if axes.is_empty() && node.input.get(1).is_some_and(|n| !n.is_empty()) {
+            let values = &self.constant(node, 1, place)?.values;
+            return Ok(values.iter().map(|&v| v as i64).collect());
+        }
+        Ok(axes)
+    }
+
     /// Squeeze / Unsqueeze: removes or inserts size-1 dimensions (axes count the batch).
     fn squeeze(&mut self, node: &NodeProto, place: &str) -> Result<(), LoadErrorKind> {
         let Some(mut shape) = self.shape.clone() else {
             return Ok(());
         };
-        let mut axes = ints_attribute(node, "axes");
-        if axes.is_empty() && node.input.get(1).is_some_and(|n| !n.is_empty()) {
-            axes = self
-                .constant(node, 1, place)?
-                .values
-                .iter()
-                .map(|&v| v as i64)
-                .collect();
-        }
+        let axes = self.axes(node, place)?;
         let bad = || {
             LoadErrorKind::unsupported(place, format!("axes {axes:?} of the batch or out of range"))
         };
@@ -601,15 +604,7 @@ impl Walker {
     /// of rank `k`, each unit the maximum of `k` consecutive values.
     fn reduce_max(&mut self, node: &NodeProto, place: &str) -> Result<(), LoadErrorKind> {
         let shape = self.shape.clone().unwrap_or_default();
-        let mut axes = ints_attribute(node, "axes");
-        if axes.is_empty() && node.input.get(1).is_some_and(|n| !n.is_empty()) {
-            axes = self
-                .constant(node, 1, place)?
-                .values
-                .iter()
-                .map(|&v| v as i64)
-                .collect();
-        }
+        let axes = self.axes(node, place)?;
         let last = shape.len() as i64;
         let rank = match (axes.as_slice(), shape.last()) {
             ([a], Some(&k)) if (*a == -1 || *a == last) && k >= 2 => k,
