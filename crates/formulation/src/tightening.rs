@@ -236,12 +236,12 @@ fn activations(net: &Network) -> Vec<Activation> {
 /// The options of a unit whose pre-activation rows lie in `rows` that some point can take
 /// strictly (a piece `e_i < z <= e_{i+1}`; a maxout winner strictly above the others).
 pub fn possible_options(activation: &Activation, rows: &[Interval]) -> Vec<usize> {
-    match activation.scalar() {
-        Some(f) => {
+    match activation.piece_range(0) {
+        Some(_) => {
             let (lo, hi) = (rows[0].lo, rows[0].hi);
             (0..activation.options())
                 .filter(|&i| {
-                    let (a, b) = f.piece_range(i);
+                    let (a, b) = activation.piece_range(i).expect("scalar activation");
                     (i == 0 || hi > a) && lo <= b
                 })
                 .collect()
@@ -256,22 +256,21 @@ pub fn possible_options(activation: &Activation, rows: &[Interval]) -> Vec<usize
 pub fn post_ranges(activation: &Activation, rows: &[Interval]) -> Vec<Interval> {
     let rank = activation.rank();
     rows.chunks(rank)
-        .map(|unit| match activation.scalar() {
-            Some(f) => {
-                let (lo, hi) = f.range(unit[0].lo, unit[0].hi);
-                Interval { lo, hi }
-            }
-            None => Interval {
-                lo: unit
-                    .iter()
-                    .map(|iv| iv.lo)
-                    .fold(f64::NEG_INFINITY, f64::max),
-                hi: unit
-                    .iter()
-                    .map(|iv| iv.hi)
-                    .fold(f64::NEG_INFINITY, f64::max),
+        .map(
+            |unit| match activation.output_range(unit[0].lo, unit[0].hi) {
+                Some((lo, hi)) => Interval { lo, hi },
+                None => Interval {
+                    lo: unit
+                        .iter()
+                        .map(|iv| iv.lo)
+                        .fold(f64::NEG_INFINITY, f64::max),
+                    hi: unit
+                        .iter()
+                        .map(|iv| iv.hi)
+                        .fold(f64::NEG_INFINITY, f64::max),
+                },
             },
-        })
+        )
         .collect()
 }
 

@@ -216,6 +216,44 @@ impl Activation {
         }
     }
 
+    /// The interval of pre-activations on which a scalar activation takes a piece (open at
+    /// the lower end), `None` for maxout and identity. Unlike [`Activation::scalar`] it does
+    /// not allocate: the search calls it at every node.
+    pub fn piece_range(&self, piece: usize) -> Option<(f64, f64)> {
+        match self {
+            Activation::Relu | Activation::LeakyRelu { .. } => Some(if piece == 0 {
+                (f64::NEG_INFINITY, 0.0)
+            } else {
+                (0.0, f64::INFINITY)
+            }),
+            Activation::Pwl(f) => Some(f.piece_range(piece)),
+            Activation::Maxout { .. } | Activation::Identity => None,
+        }
+    }
+
+    /// Minimum and maximum output of a scalar activation over pre-activations `[lo, hi]`,
+    /// `None` for maxout and identity.
+    pub fn output_range(&self, lo: f64, hi: f64) -> Option<(f64, f64)> {
+        match self {
+            Activation::Relu => Some((lo.max(0.0), hi.max(0.0))),
+            Activation::LeakyRelu { slope } => {
+                // The slope may be negative (PReLU): the extremes are at lo, hi or 0.
+                let f = |z: f64| if z > 0.0 { z } else { slope * z };
+                let inner = if lo < 0.0 && hi > 0.0 { 0.0 } else { f(lo) };
+                let values = [f(lo), f(hi), inner];
+                Some(
+                    values
+                        .iter()
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                            (a.min(v), b.max(v))
+                        }),
+                )
+            }
+            Activation::Pwl(f) => Some(f.range(lo, hi)),
+            Activation::Maxout { .. } | Activation::Identity => None,
+        }
+    }
+
     /// Breakpoints per unit (`p`): 1 for (leaky) ReLU, `k - 1` comparisons are not counted
     /// for maxout (its bounds use the rank), 0 for identity.
     pub fn breakpoints(&self) -> usize {
@@ -261,7 +299,8 @@ impl Activation {
                 .enumerate()
                 .fold(0, |best, (i, &v)| if v > z[best] { i } else { best }),
             Activation::Identity => 0,
-            _ => self.scalar().expect("scalar activation").piece(z[0]),
+            Activation::Relu | Activation::LeakyRelu { .. } => usize::from(z[0] > 0.0),
+            Activation::Pwl(f) => f.piece(z[0]),
         }
     }
 
@@ -283,8 +322,13 @@ impl Activation {
                 slope: if option == 1 { 1.0 } else { 0.0 },
                 offset: 0.0,
             },
-            _ => {
-                let (slope, offset) = self.scalar().expect("scalar activation").affine(option);
+            Activation::LeakyRelu { slope } => PostAffine {
+                row: 0,
+                slope: if option == 1 { 1.0 } else { *slope },
+                offset: 0.0,
+            },
+            Activation::Pwl(f) => {
+                let (slope, offset) = f.affine(option);
                 PostAffine {
                     row: 0,
                     slope,
@@ -455,5 +499,37 @@ mod tests {
             let err = parse(bad).unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
         }
+    }
+    #[test]
+    fn fast_paths_agree_with_the_piecewise_linear_form() {
+        let kinds = [
+            Activation::Relu,
+            Activation::LeakyRelu { slope: 0.1 },
+            Activation::LeakyRelu { slope: -0.5 },
+            Activation::hard_tanh(),
+            "pwl:-1/0/2:0.5/-1/2/0:1".parse().unwrap(),
+        ];
+        let points = [-3.0, -1.0, -0.25, 0.0, 0.5, 2.0, 4.0];
+        for a in kinds {
+            let f = a.scalar().unwrap();
+            for piece in 0..a.options() {
+                assert_eq!(a.piece_range(piece), Some(f.piece_range(piece)), "{a:?}");
+                let p = a.post(piece);
+                assert_eq!((p.slope, p.offset), f.affine(piece), "{a:?} piece {piece}");
+            }
+            for &z in &points {
+                assert_eq!(a.state(&[z]), f.piece(z), "{a:?} at {z}");
+                assert_eq!(a.output(&[z]), f.apply(z), "{a:?} at {z}");
+                for &w in points.iter().filter(|&&w| w >= z) {
+                    assert_eq!(
+                        a.output_range(z, w),
+                        Some(f.range(z, w)),
+                        "{a:?} on [{z}, {w}]"
+                    );
+                }
+            }
+        }
+        assert_eq!(Activation::Maxout { rank: 2 }.piece_range(0), None);
+        assert_eq!(Activation::Identity.output_range(0.0, 1.0), None);
     }
 }

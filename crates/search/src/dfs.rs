@@ -186,6 +186,20 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
 
     /// The unit's distance from the witness to the boundary of the option it lies in.
     fn witness_distance(&self, id: UnitId, witness: &Witness) -> (usize, f64) {
+        let a = self.activation(id.layer);
+        if a.rank() == 1 {
+            // Scalar units (the common case, called for every candidate at every node): the
+            // distance to the piece's breakpoints without building half-spaces.
+            let forms = &self.forms[id.layer];
+            let z = forms.value(id.unit, &witness.point);
+            let option = a.state(&[z]);
+            if let Some((lo, hi)) = a.piece_range(option) {
+                if forms.is_constant(id.unit) {
+                    return (option, f64::INFINITY);
+                }
+                return (option, (z - lo).min(hi - z) / forms.gradient_norm(id.unit));
+            }
+        }
         let option = self.witness_option(id, witness);
         let distance = self
             .half_spaces(id, option)
@@ -270,9 +284,8 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             .enumerate()
             .map(|(u, &option)| {
                 let unit = &rows[u * rank..(u + 1) * rank];
-                match a.scalar() {
-                    Some(f) => {
-                        let (lo, hi) = f.piece_range(option);
+                match a.piece_range(option) {
+                    Some((lo, hi)) => {
                         let z = Interval {
                             lo: unit[0].lo.max(lo),
                             hi: unit[0].hi.min(hi),
@@ -318,23 +331,25 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         let forms = &self.forms[id.layer];
         let base = id.unit * rank;
         if (0..rank).all(|r| forms.is_constant(base + r)) {
-            let z: Vec<f64> = (0..rank).map(|r| forms.constants[base + r]).collect();
-            return Decision::Fixed(a.state(&z));
+            let constants = forms.constants.as_slice().expect("contiguous");
+            return Decision::Fixed(a.state(&constants[base..base + rank]));
         }
-        let rows: Vec<Interval> = (0..rank)
-            .map(|r| {
-                let row = base + r;
-                let region = self.region_bounds[id.layer][row];
-                let (lo, hi) = self
-                    .domain
-                    .range(forms.gradient(row).iter().copied(), forms.constants[row]);
-                Interval {
-                    lo: region.lo.max(lo),
-                    hi: region.hi.min(hi),
-                }
-            })
-            .collect();
-        let options = possible_options(a, &rows);
+        let range = |r: usize| {
+            let row = base + r;
+            let region = self.region_bounds[id.layer][row];
+            let (lo, hi) = self
+                .domain
+                .range(forms.gradient(row).iter().copied(), forms.constants[row]);
+            Interval {
+                lo: region.lo.max(lo),
+                hi: region.hi.min(hi),
+            }
+        };
+        let options = if rank == 1 {
+            possible_options(a, &[range(0)])
+        } else {
+            possible_options(a, &(0..rank).map(range).collect::<Vec<_>>())
+        };
         match options.as_slice() {
             [only] => Decision::Fixed(*only),
             // Nothing fits (the bounds crossed): let the LPs decide among every option.
@@ -351,12 +366,11 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         let rank = a.rank();
         let base = id.unit * rank;
         let gradient = |row: usize| forms.gradient(row);
-        match a.scalar() {
-            Some(f) => {
+        match a.piece_range(option) {
+            Some((lo, hi)) => {
                 if forms.is_constant(base) {
                     return Some(Vec::new());
                 }
-                let (lo, hi) = f.piece_range(option);
                 let c = forms.constants[base];
                 let mut out = Vec::new();
                 if lo.is_finite() {
@@ -483,11 +497,8 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             if self.rows[pos] == 0 {
                 return true;
             }
-            match a.scalar() {
-                Some(f) => {
-                    let (lo, hi) = f.piece_range(option);
-                    rows[0] > lo && rows[0] < hi
-                }
+            match a.piece_range(option) {
+                Some((lo, hi)) => rows[0] > lo && rows[0] < hi,
                 None => {
                     let forms = &self.forms[id.layer];
                     let base = id.unit * rank;
