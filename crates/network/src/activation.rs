@@ -235,7 +235,10 @@ impl Activation {
     /// `None` for maxout and identity.
     pub fn output_range(&self, lo: f64, hi: f64) -> Option<(f64, f64)> {
         match self {
-            Activation::Relu => Some((lo.max(0.0), hi.max(0.0))),
+            Activation::Relu => {
+                let (a, b) = (lo.max(0.0), hi.max(0.0));
+                Some((a.min(b), a.max(b)))
+            }
             Activation::LeakyRelu { slope } => {
                 // The slope may be negative (PReLU): the extremes are at lo, hi or 0.
                 let f = |z: f64| if z > 0.0 { z } else { slope * z };
