@@ -2,6 +2,9 @@
 
 use std::path::Path;
 
+use mipbound_bounds::analytic::{hu_zhang_theorem2, serra2018_maxout, serra2018_theorem1};
+use num_bigint::BigUint;
+
 use crate::cli::{mipbound, stderr, stdout};
 use crate::formats::data;
 
@@ -73,6 +76,94 @@ fn facts(r: &serde_json::Value) -> serde_json::Value {
     ])
 }
 
+/// Leaky ReLU and maxout networks: no Theorem 1 or activation-based bound (ReLU only), the
+/// architecture bound that applies instead; records written before these fields still load.
+#[test]
+fn batch_measures_other_activations_with_their_architecture_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut nets = Vec::new();
+    for (name, spec) in [
+        ("leaky", "leaky_relu:0.1"),
+        ("maxout", "maxout:3"),
+        ("relu", "relu"),
+    ] {
+        let path = dir.path().join(format!("{name}.json"));
+        let out = mipbound(&[
+            "generate",
+            "--widths",
+            "2,5,4,2",
+            "--seed",
+            "3",
+            "--activation",
+            spec,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        nets.push(path.display().to_string());
+    }
+    let out = dir.path().join("out");
+    let mut args = vec!["batch"];
+    args.extend(nets.iter().map(String::as_str));
+    args.extend(["--out", out.to_str().unwrap()]);
+    args.extend(QUICK);
+    let first = mipbound(&args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let all = records(&out.join("results.jsonl"));
+    let expected = [
+        (
+            "leaky_relu(0.1)",
+            hu_zhang_theorem2(2, &[5, 4], 1),
+            "Hu & Zhang, Theorem 2",
+        ),
+        (
+            "maxout(3)",
+            serra2018_maxout(2, &[5, 4], 3),
+            "Serra et al. 2018, maxout bound",
+        ),
+        (
+            "relu",
+            serra2018_theorem1(2, &[5, 4]),
+            "Serra et al. 2018, Theorem 1",
+        ),
+    ];
+    for (r, (activation, bound, name)) in all.iter().zip(expected) {
+        assert_eq!(r["hidden_activation"], activation);
+        assert_eq!(r["architecture_bound"], bound.to_string(), "{activation}");
+        assert_eq!(r["architecture_bound_name"], name);
+        let exact = r["exact"]["regions"].as_u64().unwrap();
+        assert!(
+            exact > 1 && BigUint::from(exact) <= bound,
+            "{activation}: {exact}"
+        );
+        let relu = activation == "relu";
+        assert_eq!(r["theorem1"].is_string(), relu, "{activation}");
+        assert_eq!(r["activation_bound"].is_string(), relu, "{activation}");
+    }
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert!(csv.contains(",ub_architecture,ub_architecture_log2,ub_architecture_name,"));
+    assert!(csv.lines().nth(1).unwrap().contains(",leaky_relu(0.1),"));
+    // A record from before the activation and architecture fields is read and kept.
+    let mut old = all[0].clone();
+    for key in [
+        "hidden_activation",
+        "architecture_bound",
+        "architecture_bound_log2",
+        "architecture_bound_name",
+    ] {
+        old.as_object_mut().unwrap().remove(key);
+    }
+    std::fs::write(out.join("results.jsonl"), format!("{old}\n")).unwrap();
+    let rerun = mipbound(&args);
+    assert!(
+        stdout(&rerun).starts_with("2 networks measured, 1 already done"),
+        "{}{}",
+        stdout(&rerun),
+        stderr(&rerun)
+    );
+    assert_eq!(records(&out.join("results.jsonl")).len(), 3);
+}
+
 #[test]
 fn batch_records_every_network_and_resumes_after_an_interruption() {
     let dir = tempfile::tempdir().unwrap();
@@ -99,7 +190,7 @@ fn batch_records_every_network_and_resumes_after_an_interruption() {
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
     assert_eq!(csv.lines().count(), 5);
     assert!(csv.starts_with(
-        "network,index,input_dim,hidden_widths,narrowest_width,test_accuracy,exact_regions"
+        "network,index,input_dim,hidden_widths,hidden_activation,narrowest_width,test_accuracy,"
     ));
     // An interruption during the last network: its JSON line is torn and its CSV row missing.
     let text = std::fs::read_to_string(&jsonl).unwrap();

@@ -183,7 +183,7 @@ fn charts(config: &StudyConfig, records: &[BatchRecord]) -> Vec<Chart> {
     });
     per_split.push(Series {
         name: "Theorem 1 upper bound".into(),
-        points: by_split(&|r: &BatchRecord| Some(r.theorem1_log2)),
+        points: by_split(&|r: &BatchRecord| r.theorem1_log2),
         color: COLORS[6],
         joined: true,
     });

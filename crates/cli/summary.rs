@@ -144,7 +144,7 @@ fn quantities(records: &[BatchRecord]) -> Vec<(String, Quantity)> {
     ));
     q.push((
         "log2 Theorem 1 upper bound".into(),
-        Box::new(|r: &BatchRecord| Some(r.theorem1_log2)),
+        Box::new(|r: &BatchRecord| r.theorem1_log2),
     ));
     q
 }
@@ -211,7 +211,7 @@ pub fn summarize(config: &StudyConfig, records: &[BatchRecord]) -> StudyReport {
                     })
                     .collect(),
                 activation_log2: mean_of(group.iter().filter_map(|r| r.activation_bound_log2)),
-                theorem1_log2: Some(group[0].theorem1_log2),
+                theorem1_log2: group[0].theorem1_log2,
                 exact_seconds: mean_of(
                     group
                         .iter()

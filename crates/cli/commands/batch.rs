@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use mipbound_bounds::analytic::serra2018_theorem1;
-use mipbound_bounds::architecture::HiddenActivations;
+use mipbound_bounds::architecture::{HiddenActivations, architecture_upper_bound};
 use mipbound_bounds::log2;
 use mipbound_formulation::Domain;
 use mipbound_network::Network;
@@ -69,6 +69,9 @@ pub struct BatchRecord {
     pub input_dim: usize,
     /// Hidden widths.
     pub hidden_widths: Vec<usize>,
+    /// The hidden layers' activations (distinct names, `,`-separated).
+    #[serde(default)]
+    pub hidden_activation: Option<String>,
     /// The domain.
     pub domain: String,
     /// `test_accuracy` from the network's metadata.
@@ -79,16 +82,26 @@ pub struct BatchRecord {
     pub mipbound: Vec<WidthRecord>,
     /// Seconds of all trials.
     pub mipbound_seconds: f64,
-    /// The activation-based upper bound (decimal), unless skipped.
+    /// The activation-based upper bound (decimal), unless skipped (or not a ReLU network).
     pub activation_bound: Option<String>,
     /// Its log2.
     pub activation_bound_log2: Option<f64>,
     /// Seconds of its MILPs.
     pub activation_seconds: Option<f64>,
-    /// Theorem 1 of Serra et al. 2018 (decimal).
-    pub theorem1: String,
+    /// Theorem 1 of Serra et al. 2018 (decimal); `None` if the network is not ReLU.
+    pub theorem1: Option<String>,
     /// Its log2.
-    pub theorem1_log2: f64,
+    pub theorem1_log2: Option<f64>,
+    /// The tightest architecture-only upper bound that applies (decimal): Theorem 1 for
+    /// ReLU, Hu & Zhang's Theorem 2 for scalar PWL activations, the maxout bound, ...
+    #[serde(default)]
+    pub architecture_bound: Option<String>,
+    /// Its log2.
+    #[serde(default)]
+    pub architecture_bound_log2: Option<f64>,
+    /// Its name.
+    #[serde(default)]
+    pub architecture_bound_name: Option<String>,
     /// Seconds of bound tightening.
     pub tightening_seconds: f64,
     /// Seed of this network's XOR streams (the batch seed plus the network's index).
@@ -241,6 +254,7 @@ fn csv_header(widths: &[String]) -> Vec<String> {
         "index",
         "input_dim",
         "hidden_widths",
+        "hidden_activation",
         "narrowest_width",
         "test_accuracy",
         "exact_regions",
@@ -266,6 +280,9 @@ fn csv_header(widths: &[String]) -> Vec<String> {
             "activation_seconds",
             "ub_theorem1",
             "ub_theorem1_log2",
+            "ub_architecture",
+            "ub_architecture_log2",
+            "ub_architecture_name",
             "tightening_seconds",
             "seed",
             "trials",
@@ -287,6 +304,7 @@ fn csv_row(r: &BatchRecord) -> Vec<String> {
             .map(usize::to_string)
             .collect::<Vec<_>>()
             .join(";"),
+        opt(r.hidden_activation.clone()),
         r.narrowest().to_string(),
         opt(r.test_accuracy.map(|a| a.to_string())),
         opt(r.exact.as_ref().map(|e| e.regions.to_string())),
@@ -311,8 +329,11 @@ fn csv_row(r: &BatchRecord) -> Vec<String> {
         opt(r.activation_bound.clone()),
         opt(r.activation_bound_log2.map(|l| format!("{l:.4}"))),
         opt(r.activation_seconds.map(|s| format!("{s:.3}"))),
-        r.theorem1.clone(),
-        format!("{:.4}", r.theorem1_log2),
+        opt(r.theorem1.clone()),
+        opt(r.theorem1_log2.map(|l| format!("{l:.4}"))),
+        opt(r.architecture_bound.clone()),
+        opt(r.architecture_bound_log2.map(|l| format!("{l:.4}"))),
+        opt(r.architecture_bound_name.clone()),
         format!("{:.3}", r.tightening_seconds),
         r.seed.to_string(),
         r.trials.to_string(),
@@ -453,13 +474,7 @@ fn measure(
     // tie their estimates together.
     let seed = s.seed.wrapping_add(index as u64);
     let net: Network = mipbound_network::formats::load(path, None)?;
-    if HiddenActivations::of(&net) != HiddenActivations::Relu {
-        bail!(
-            "{}: batch records Serra et al.'s Theorem 1 and the activation-based bound, which \
-             hold for ReLU networks only; use estimate and bounds for other activations",
-            path.display()
-        );
-    }
+    let relu = HiddenActivations::of(&net) == HiddenActivations::Relu;
     let domain: Domain =
         parse_domain(&format!("{},{}", s.domain[0], s.domain[1]), net.input_dim())?;
     let settings = SearchSettings {
@@ -497,15 +512,26 @@ fn measure(
     }
     let mipbound_seconds = started.elapsed().as_secs_f64();
     let activation = match s.bounds_time_limit {
-        Some(budget) => Some(super::bounds::activation(&net, &domain, run.milp, Some(budget))?.1),
-        None => None,
+        Some(budget) if relu => {
+            Some(super::bounds::activation(&net, &domain, run.milp, Some(budget))?.1)
+        }
+        _ => None,
     };
-    let theorem1 = serra2018_theorem1(net.input_dim(), &net.hidden_widths());
+    let theorem1 = relu.then(|| serra2018_theorem1(net.input_dim(), &net.hidden_widths()));
+    let (architecture, architecture_name) = architecture_upper_bound(&net);
+    let mut activations: Vec<String> = Vec::new();
+    for layer in net.hidden_layers() {
+        let name = layer.activation.name();
+        if !activations.contains(&name) {
+            activations.push(name);
+        }
+    }
     Ok(Some(BatchRecord {
         index,
         network: path.display().to_string(),
         input_dim: net.input_dim(),
         hidden_widths: net.hidden_widths(),
+        hidden_activation: Some(activations.join(",")),
         domain: domain.describe(),
         test_accuracy: net.metadata().get("test_accuracy").and_then(|v| v.as_f64()),
         exact,
@@ -514,8 +540,11 @@ fn measure(
         activation_bound_log2: activation.as_ref().map(|a| a.log2),
         activation_seconds: activation.as_ref().map(|a| a.seconds),
         activation_bound: activation.map(|a| a.bound),
-        theorem1_log2: log2(&theorem1),
-        theorem1: theorem1.to_string(),
+        theorem1_log2: theorem1.as_ref().map(log2),
+        theorem1: theorem1.map(|t| t.to_string()),
+        architecture_bound_log2: Some(log2(&architecture)),
+        architecture_bound: Some(architecture.to_string()),
+        architecture_bound_name: Some(architecture_name.to_string()),
         tightening_seconds: search.bound_seconds(),
         seed,
         trials: s.trials,
