@@ -221,6 +221,24 @@ fn generate_draws_every_activation_and_counts_match_breakpoints() {
         let breakpoints = crate::oracle::count_1d(&net, -2.0, 2.0) as u64;
         assert!(breakpoints > 6, "{spec}: only {breakpoints} regions");
         assert_eq!(report["regions"], breakpoints, "{spec}");
+        // ONNX holds every kind but a general PWL: the same network comes back.
+        let onnx = dir.path().join("g.onnx");
+        let out = mipbound(&["convert", p, "--out", onnx.to_str().unwrap()]);
+        if spec.starts_with("pwl") {
+            assert_eq!(out.status.code(), Some(2));
+            assert!(
+                stderr(&out).contains("has no ONNX operator"),
+                "{}",
+                stderr(&out)
+            );
+        } else {
+            assert!(out.status.success(), "{spec}: {}", stderr(&out));
+            assert_eq!(
+                mipbound_network::formats::load(&onnx, None).unwrap(),
+                net,
+                "{spec}"
+            );
+        }
     }
     let out = mipbound(&[
         "generate",

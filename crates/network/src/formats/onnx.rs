@@ -913,7 +913,8 @@ fn activation_node(a: &Activation) -> Result<Option<OnnxActivation>, LoadErrorKi
 }
 
 /// Writes the network in PyTorch's export style: `Gemm(transB=1)` and its activation
-/// (`Relu`, `PRelu` for leaky ReLU, `Clip`) per layer; convolutions are written as `Gemm`.
+/// (`Relu`, `PRelu` for leaky ReLU, `Clip`; maxout as `Reshape` to `[n, units, rank]` and
+/// `ReduceMax` over the last axis) per layer; convolutions are written as `Gemm`.
 pub(super) fn write(net: &Network, precision: OnnxPrecision) -> Result<Vec<u8>, LoadErrorKind> {
     let mut nodes = Vec::new();
     let mut initializers = Vec::new();
@@ -942,7 +943,36 @@ pub(super) fn write(net: &Network, precision: OnnxPrecision) -> Result<Vec<u8>, 
             domain: String::new(),
         });
         current = gemm_out;
-        if let Some((op, constants)) = activation_node(&layer.activation)? {
+        if let Activation::Maxout { rank } = layer.activation {
+            let shape = format!("layers.{i}.shape");
+            initializers.push(TensorProto {
+                dims: vec![3],
+                data_type: data_type::INT64,
+                name: shape.clone(),
+                int64_data: vec![-1, layer.width() as i64, rank as i64],
+                ..Default::default()
+            });
+            let reshaped = format!("reshape_{i}");
+            nodes.push(plain_node("Reshape", i, vec![current, shape], &reshaped));
+            let out = format!("act_{i}");
+            let mut reduce = plain_node("ReduceMax", i, vec![reshaped], &out);
+            reduce.attribute = vec![
+                AttributeProto {
+                    name: "axes".into(),
+                    ints: vec![-1],
+                    r#type: attribute_type::INTS,
+                    ..Default::default()
+                },
+                AttributeProto {
+                    name: "keepdims".into(),
+                    i: 0,
+                    r#type: attribute_type::INT,
+                    ..Default::default()
+                },
+            ];
+            nodes.push(reduce);
+            current = out;
+        } else if let Some((op, constants)) = activation_node(&layer.activation)? {
             let out = format!("act_{i}");
             let mut input = vec![current];
             for (name, v) in constants {
@@ -950,18 +980,11 @@ pub(super) fn write(net: &Network, precision: OnnxPrecision) -> Result<Vec<u8>, 
                 initializers.push(tensor(&t, &[], [v].iter(), precision));
                 input.push(t);
             }
-            nodes.push(NodeProto {
-                input,
-                output: vec![out.clone()],
-                name: format!("{op}_{i}"),
-                op_type: op.into(),
-                attribute: vec![],
-                domain: String::new(),
-            });
+            nodes.push(plain_node(op, i, input, &out));
             current = out;
         }
     }
-    let out_width = net.layers().last().map_or(0, Layer::rows);
+    let out_width = net.layers().last().map_or(0, Layer::width);
     let elem = match precision {
         OnnxPrecision::F32 => data_type::FLOAT,
         OnnxPrecision::F64 => data_type::DOUBLE,
@@ -992,6 +1015,18 @@ pub(super) fn write(net: &Network, precision: OnnxPrecision) -> Result<Vec<u8>, 
             .collect(),
     };
     Ok(model.encode_to_vec())
+}
+
+/// A node of layer `layer` without attributes.
+fn plain_node(op: &str, layer: usize, input: Vec<String>, output: &str) -> NodeProto {
+    NodeProto {
+        input,
+        output: vec![output.into()],
+        name: format!("{op}_{layer}"),
+        op_type: op.into(),
+        attribute: vec![],
+        domain: String::new(),
+    }
 }
 
 fn tensor<'a>(
