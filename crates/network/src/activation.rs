@@ -382,42 +382,42 @@ impl std::str::FromStr for Activation {
         let numbers =
             |text: &str| -> Result<Vec<f64>, String> { text.split('/').map(number).collect() };
         let in_spec = |e: String| format!("activation `{spec}`: {e}");
+        let simple = |a: Activation| arity(0..=0, name).map(|()| a);
         match name {
-            "relu" | "identity" | "hardtanh" | "relu6" => arity(0..=0, name)?,
-            "leaky_relu" => arity(1..=1, "leaky_relu:SLOPE")?,
-            "clip" => arity(2..=2, "clip:LO:HI")?,
-            "maxout" => arity(1..=1, "maxout:RANK")?,
-            "pwl" => arity(2..=3, "pwl:E1/E2/...:S0/S1/...[:VALUE_AT_E1]")?,
-            _ => {
-                return Err(format!(
-                    "unknown activation `{spec}` (expected relu, identity, hardtanh, relu6, \
-                     leaky_relu:SLOPE, clip:LO:HI, maxout:RANK or pwl:BREAKPOINTS:SLOPES)"
-                ));
+            "relu" => simple(Activation::Relu),
+            "identity" => simple(Activation::Identity),
+            "hardtanh" => simple(Activation::hard_tanh()),
+            "relu6" => simple(Activation::clip(0.0, 6.0)?),
+            "leaky_relu" => {
+                arity(1..=1, "leaky_relu:SLOPE")?;
+                Ok(Activation::LeakyRelu {
+                    slope: number(args[0])?,
+                })
             }
-        }
-        Ok(match name {
-            "relu" => Activation::Relu,
-            "identity" => Activation::Identity,
-            "hardtanh" => Activation::hard_tanh(),
-            "relu6" => Activation::clip(0.0, 6.0)?,
-            "leaky_relu" => Activation::LeakyRelu {
-                slope: number(args[0])?,
-            },
-            "clip" => Activation::clip(number(args[0])?, number(args[1])?).map_err(in_spec)?,
-            "maxout" => match args[0].trim().parse::<usize>() {
-                Ok(rank) if rank >= 2 => Activation::Maxout { rank },
-                _ => {
-                    return Err(format!(
+            "clip" => {
+                arity(2..=2, "clip:LO:HI")?;
+                Activation::clip(number(args[0])?, number(args[1])?).map_err(in_spec)
+            }
+            "maxout" => {
+                arity(1..=1, "maxout:RANK")?;
+                match args[0].trim().parse::<usize>() {
+                    Ok(rank) if rank >= 2 => Ok(Activation::Maxout { rank }),
+                    _ => Err(format!(
                         "activation `{spec}`: the rank must be an integer >= 2"
-                    ));
+                    )),
                 }
-            },
-            _ => {
+            }
+            "pwl" => {
+                arity(2..=3, "pwl:E1/E2/...:S0/S1/...[:VALUE_AT_E1]")?;
                 let value = args.get(2).map_or(Ok(0.0), |v| number(v))?;
                 let f = PiecewiseLinear::new(numbers(args[0])?, numbers(args[1])?, value);
-                Activation::Pwl(f.map_err(in_spec)?)
+                f.map(Activation::Pwl).map_err(in_spec)
             }
-        })
+            _ => Err(format!(
+                "unknown activation `{spec}` (expected relu, identity, hardtanh, relu6, \
+                 leaky_relu:SLOPE, clip:LO:HI, maxout:RANK or pwl:BREAKPOINTS:SLOPES)"
+            )),
+        }
     }
 }
 
