@@ -8,4 +8,5 @@ mod exact;
 mod formats;
 mod oracle;
 mod study;
+mod thin;
 mod trials;

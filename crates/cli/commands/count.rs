@@ -8,7 +8,9 @@ use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
 use mipbound_bounds::architecture::architecture_upper_bound;
 use mipbound_network::{Pattern, pattern_line};
-use mipbound_search::{Flow, Limits, PatternHooks, RegionSearch, SearchSettings, SearchStatus};
+use mipbound_search::{
+    Flow, Limits, MAX_MARGIN_TOLERANCE, PatternHooks, RegionSearch, SearchSettings, SearchStatus,
+};
 use serde::Serialize;
 
 use super::EXIT_INTERRUPTED;
@@ -35,6 +37,10 @@ struct CountReport {
     witness_reuses: u64,
     nodes: u64,
     rejected_witnesses: u64,
+    /// LP verdicts inside the thin band, decided again in exact arithmetic.
+    thin_verdicts: u64,
+    /// Thin verdicts the exact check could not settle; the count is exact only if 0.
+    undecided_verdicts: u64,
     lp_solver: &'static str,
     lp_fallbacks: u64,
     lp_seconds: f64,
@@ -110,8 +116,9 @@ impl PatternHooks for SubtreeHooks<'_> {
 
 pub fn run(args: CountArgs) -> Result<ExitCode> {
     let (net, domain) = load_network_and_domain(&args.net)?;
-    if !(args.margin_tolerance.is_finite() && args.margin_tolerance > 0.0) {
-        bail!("--margin-tolerance must be a positive number");
+    let band = args.margin_tolerance;
+    if !(band > 0.0 && band <= MAX_MARGIN_TOLERANCE) {
+        bail!("--margin-tolerance {band}: must lie in (0, {MAX_MARGIN_TOLERANCE:e}]");
     }
     if let Some(t) = args.time_limit
         && !(t.is_finite() && t >= 0.0)
@@ -176,8 +183,12 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         version: env!("CARGO_PKG_VERSION"),
         network: NetworkSummary::new(&args.net.net, &net, &domain),
         regions: stats.regions,
-        complete: outcome.status.is_complete(),
-        status: outcome.status.name(),
+        complete: outcome.is_exact(),
+        status: if outcome.status.is_complete() && !outcome.is_exact() {
+            "undecided verdicts"
+        } else {
+            outcome.status.name()
+        },
         seconds: search.bound_seconds() + outcome.seconds,
         bound_seconds: search.bound_seconds(),
         search_seconds: outcome.seconds,
@@ -188,6 +199,8 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         witness_reuses: stats.witness_reuses,
         nodes: stats.nodes,
         rejected_witnesses: stats.rejected_witnesses,
+        thin_verdicts: stats.thin_verdicts,
+        undecided_verdicts: stats.undecided,
         lp_solver: args.lp.name(),
         lp_fallbacks: stats.lp_fallbacks,
         lp_seconds: stats.lp_seconds,
@@ -248,8 +261,15 @@ fn print_text(r: &CountReport) {
     rows.push(row(
         "witnesses",
         format!(
-            "{} children certified without an LP; {} rejected by the forward-pass check",
+            "{} children certified without an LP; {} leaf witnesses re-checked",
             r.witness_reuses, r.rejected_witnesses
+        ),
+    ));
+    rows.push(row(
+        "thin LPs",
+        format!(
+            "{} LP margins within ±{:e} (unit-box coordinates) decided exactly; {} undecided",
+            r.thin_verdicts, r.margin_tolerance, r.undecided_verdicts
         ),
     ));
     if let Some(p) = &r.patterns_file {

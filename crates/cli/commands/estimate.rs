@@ -430,7 +430,7 @@ pub fn run_exact(
     bar.finish_and_clear();
     Ok(ExactReport {
         regions: out.stats.regions,
-        complete: out.status.is_complete(),
+        complete: out.is_exact(),
         status: out.status.name(),
         seconds: out.seconds,
         lp_solves: out.stats.lp_solves,
@@ -601,7 +601,7 @@ fn print_text(r: &EstimateReport) {
                 "upper (activ.)".into(),
                 "-".into(),
                 format!("<= {v} (2^{l:.2})"),
-                "proven".into(),
+                "HiGHS dual bds".into(),
                 "-".into(),
                 format!("{s:.3}"),
                 format!("{m} MILPs"),

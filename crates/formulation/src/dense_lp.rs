@@ -26,6 +26,7 @@
 //! positive margin is always a real property of the point.
 
 use crate::domain::Domain;
+use crate::exact::LpCertificate;
 use crate::highs_lp::OracleError;
 use crate::oracle::{HalfSpace, HighsMarginOracle, MarginOracle, Witness};
 
@@ -699,6 +700,28 @@ impl MarginOracle for DenseMarginOracle {
 
     fn depth(&self) -> usize {
         self.m()
+    }
+
+    fn certificate(&self) -> Option<LpCertificate> {
+        let m = self.m();
+        let VarState::Basic(p) = self.state[self.t()] else {
+            return None;
+        };
+        if self.binv.len() != m * m {
+            return None;
+        }
+        Some(LpCertificate {
+            duals: self.binv[p * m..(p + 1) * m].iter().map(|v| -v).collect(),
+            tight_rows: (0..m)
+                .filter(|&i| self.state[self.slack(i)] == VarState::Lower)
+                .collect(),
+            basic_cols: (0..self.n)
+                .filter(|&j| matches!(self.state[j], VarState::Basic(_)))
+                .collect(),
+            at_upper: (0..self.n)
+                .map(|j| self.state[j] == VarState::Upper)
+                .collect(),
+        })
     }
 
     fn solve(&mut self) -> Result<Witness, OracleError> {

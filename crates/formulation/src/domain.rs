@@ -116,6 +116,78 @@ impl Domain {
             .collect()
     }
 
+    /// The side lengths `hi_i - lo_i`.
+    pub fn sides(&self) -> impl Iterator<Item = f64> + '_ {
+        self.lower.iter().zip(&self.upper).map(|(lo, hi)| hi - lo)
+    }
+
+    /// The point `u` of the unit box that the affine map `x = lo + (hi - lo) u` sends to
+    /// `x`. Margins are measured in these coordinates, so that they are scale-free per axis:
+    /// a box `[0, 1e-3] x [0, 1e4]` is as easy as the unit square.
+    pub fn to_unit(&self, x: &[f64]) -> Vec<f64> {
+        x.iter()
+            .zip(&self.lower)
+            .zip(&self.upper)
+            .map(|((v, lo), hi)| ((v - lo) / (hi - lo)).clamp(0.0, 1.0))
+            .collect()
+    }
+
+    /// The point `x = lo + (hi - lo) u` of the box, for `u` in the unit box (clamped).
+    pub fn from_unit(&self, u: &[f64]) -> Vec<f64> {
+        let mut x: Vec<f64> = u
+            .iter()
+            .zip(&self.lower)
+            .zip(&self.upper)
+            .map(|((v, lo), hi)| lo + (hi - lo) * v)
+            .collect();
+        self.clamp(&mut x);
+        x
+    }
+
+    /// The half-space `sign (a · x + c) > 0` written in unit-box coordinates and normalised
+    /// there, with the norm it was divided by (the Euclidean norm of `(a_i (hi_i - lo_i))`).
+    /// Returns `None` if `a` is zero.
+    pub fn unit_half_space(
+        &self,
+        a: impl IntoIterator<Item = f64>,
+        c: f64,
+        positive: bool,
+    ) -> Option<(crate::HalfSpace, f64)> {
+        let sign = if positive { 1.0 } else { -1.0 };
+        let mut offset = c;
+        let mut normal: Vec<f64> = a
+            .into_iter()
+            .zip(&self.lower)
+            .zip(&self.upper)
+            .map(|((ai, lo), hi)| {
+                offset += ai * lo;
+                ai * (hi - lo)
+            })
+            .collect();
+        let norm = normal.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if norm == 0.0 || !norm.is_finite() {
+            return None;
+        }
+        normal.iter_mut().for_each(|v| *v *= sign / norm);
+        Some((
+            crate::HalfSpace {
+                normal,
+                offset: sign * offset / norm,
+            },
+            norm,
+        ))
+    }
+
+    /// The Euclidean norm of `(a_i (hi_i - lo_i))`: the length of the gradient of
+    /// `a · x` in unit-box coordinates.
+    pub fn unit_norm(&self, a: impl IntoIterator<Item = f64>) -> f64 {
+        a.into_iter()
+            .zip(self.sides())
+            .map(|(ai, s)| (ai * s) * (ai * s))
+            .sum::<f64>()
+            .sqrt()
+    }
+
     /// Moves `x` into the box (coordinate-wise clamp).
     pub fn clamp(&self, x: &mut [f64]) {
         for ((v, &lo), &hi) in x.iter_mut().zip(&self.lower).zip(&self.upper) {
@@ -123,15 +195,10 @@ impl Domain {
         }
     }
 
-    /// Minimum and maximum of `a · x + c` over the box.
+    /// Minimum and maximum of `a · x + c` over the box, rounded outwards (the exact range
+    /// lies inside).
     pub fn range(&self, a: impl IntoIterator<Item = f64>, c: f64) -> (f64, f64) {
-        let (mut lo, mut hi) = (c, c);
-        for ((ai, &l), &u) in a.into_iter().zip(&self.lower).zip(&self.upper) {
-            let (p, q) = (ai * l, ai * u);
-            lo += p.min(q);
-            hi += p.max(q);
-        }
-        (lo, hi)
+        crate::rounding::affine_range(a, c, &self.lower, &self.upper)
     }
 
     /// A short description: `[0, 1]^784` for uniform boxes.
@@ -165,7 +232,9 @@ mod tests {
     #[test]
     fn range_of_affine_function() {
         let d = Domain::new(vec![0.0, -1.0], vec![1.0, 2.0]).unwrap();
-        assert_eq!(d.range([2.0, -1.0], 0.5), (-1.5, 3.5));
+        let (lo, hi) = d.range([2.0, -1.0], 0.5);
+        assert!(lo <= -1.5 && lo > -1.5 - 1e-12, "{lo}");
+        assert!(hi >= 3.5 && hi < 3.5 + 1e-12, "{hi}");
         assert_eq!(d.describe(), "box with 2 sides");
         assert_eq!(Domain::unit_box(3).describe(), "[0, 1]^3");
     }

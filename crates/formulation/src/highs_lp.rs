@@ -52,6 +52,16 @@ pub struct HighsLp {
     model: highs::Model,
     cols: usize,
     rows: usize,
+    /// Copies of the column bounds and rows handed to HiGHS, for [`HighsLp::safe_bound`].
+    col_bounds: Vec<(f64, f64)>,
+    row_data: Vec<ShadowRow>,
+}
+
+/// A row as handed to HiGHS: `lower <= sum entries <= upper`.
+struct ShadowRow {
+    lower: f64,
+    upper: f64,
+    entries: Vec<(usize, f64)>,
 }
 
 // SAFETY: the HiGHS instance is owned exclusively by this value and never shared; HiGHS
@@ -81,6 +91,8 @@ impl HighsLp {
             model,
             cols: 0,
             rows: 0,
+            col_bounds: Vec::new(),
+            row_data: Vec::new(),
         }
     }
 
@@ -123,6 +135,7 @@ impl HighsLp {
             )
         };
         check("Highs_addCol", status)?;
+        self.col_bounds.push((lower, upper));
         self.cols += 1;
         Ok(self.cols - 1)
     }
@@ -158,6 +171,11 @@ impl HighsLp {
             )
         };
         check("Highs_addRow", status)?;
+        self.row_data.push(ShadowRow {
+            lower,
+            upper,
+            entries: cols.iter().copied().zip(values.iter().copied()).collect(),
+        });
         self.rows += 1;
         Ok(self.rows - 1)
     }
@@ -174,6 +192,7 @@ impl HighsLp {
         let status = unsafe { highs_sys::Highs_deleteRowsByRange(self.ptr(), from, to) };
         check("Highs_deleteRowsByRange", status)?;
         self.rows -= count;
+        self.row_data.truncate(self.rows);
         Ok(())
     }
 
@@ -187,7 +206,10 @@ impl HighsLp {
         // SAFETY: valid instance and row index.
         let status =
             unsafe { highs_sys::Highs_changeRowBounds(self.ptr(), row as HighsInt, lower, upper) };
-        check("Highs_changeRowBounds", status)
+        check("Highs_changeRowBounds", status)?;
+        self.row_data[row].lower = lower;
+        self.row_data[row].upper = upper;
+        Ok(())
     }
 
     /// Names a column (used by [`HighsLp::write_model`]).
@@ -224,7 +246,9 @@ impl HighsLp {
         // SAFETY: valid instance and column index.
         let status =
             unsafe { highs_sys::Highs_changeColBounds(self.ptr(), col as HighsInt, lower, upper) };
-        check("Highs_changeColBounds", status)
+        check("Highs_changeColBounds", status)?;
+        self.col_bounds[col] = (lower, upper);
+        Ok(())
     }
 
     /// Changes a column's objective coefficient.
@@ -296,6 +320,81 @@ impl HighsLp {
 
     /// The column values of the last solve.
     pub fn primal(&self) -> Vec<f64> {
+        self.solution().0
+    }
+
+    /// The row duals of the last solve.
+    pub fn row_duals(&self) -> Vec<f64> {
+        self.solution().1
+    }
+
+    /// A rigorous upper bound on `max sum coef * x[col]` over the model's rows and column
+    /// bounds (integrality ignored), from the row duals `y` of the last solve: for any `y`,
+    /// `c . x = y . (A x) + (c - A^T y) . x`, and each term is bounded over the row and
+    /// column bounds in outward-rounded arithmetic (Neumaier & Shcherbina, 2004). It holds
+    /// however inexact `y` is; a `y` close to optimal makes it close to the optimum. Both
+    /// signs of `y` are tried, so HiGHS's sign convention does not matter. Infinite when no
+    /// finite bound follows (e.g. an unbounded column with a non-zero reduced cost).
+    pub fn safe_bound(&self, objective: &[(usize, f64)]) -> f64 {
+        let y = self.row_duals();
+        let plus = self.safe_bound_with(objective, &y, 1.0);
+        let minus = self.safe_bound_with(objective, &y, -1.0);
+        plus.min(minus)
+    }
+
+    fn safe_bound_with(&self, objective: &[(usize, f64)], duals: &[f64], sign: f64) -> f64 {
+        use crate::rounding::{down, interval_mul_hi, up};
+        // Reduced costs r = c - A^T y as intervals.
+        let mut r_lo = vec![0.0; self.cols];
+        let mut r_hi = vec![0.0; self.cols];
+        for &(col, coef) in objective {
+            r_lo[col] = down(r_lo[col] + coef);
+            r_hi[col] = up(r_hi[col] + coef);
+        }
+        let mut total = 0.0;
+        for (row, &dual) in self.row_data.iter().zip(duals) {
+            let y = sign * dual;
+            // A multiplier whose side of the row is unbounded would give an infinite term;
+            // dropping it (y = 0) keeps the bound valid.
+            let side = if y > 0.0 {
+                row.upper
+            } else if y < 0.0 {
+                row.lower
+            } else {
+                continue;
+            };
+            if !side.is_finite() {
+                continue;
+            }
+            total = up(total + up(y * side));
+            for &(col, a) in &row.entries {
+                let p = y * a;
+                r_lo[col] = down(r_lo[col] - up(p));
+                r_hi[col] = up(r_hi[col] - down(p));
+            }
+        }
+        for (j, &(l, u)) in self.col_bounds.iter().enumerate() {
+            if r_lo[j] == 0.0 && r_hi[j] == 0.0 {
+                continue;
+            }
+            total = up(total + interval_mul_hi(r_lo[j], r_hi[j], l, u));
+        }
+        if total.is_nan() { f64::INFINITY } else { total }
+    }
+
+    /// The basis statuses of the last solve, columns then rows (HiGHS's
+    /// `kHighsBasisStatus`: 0 lower, 1 basic, 2 upper, 3 zero, 4 nonbasic).
+    pub fn basis(&self) -> (Vec<HighsInt>, Vec<HighsInt>) {
+        let mut cols: Vec<HighsInt> = vec![0; self.cols];
+        let mut rows: Vec<HighsInt> = vec![0; self.rows];
+        // SAFETY: valid instance; each buffer has the model's column or row count.
+        unsafe {
+            highs_sys::Highs_getBasis(self.model.as_ptr(), cols.as_mut_ptr(), rows.as_mut_ptr());
+        }
+        (cols, rows)
+    }
+
+    fn solution(&self) -> (Vec<f64>, Vec<f64>) {
         let mut cols = vec![0.0; self.cols];
         let mut col_dual = vec![0.0; self.cols];
         let mut rows = vec![0.0; self.rows];
@@ -310,7 +409,7 @@ impl HighsLp {
                 row_dual.as_mut_ptr(),
             );
         }
-        cols
+        (cols, row_dual)
     }
 
     /// Writes the model with HiGHS's writer; the extension picks the format (`.mps`, `.lp`).

@@ -15,6 +15,9 @@ are solved.
   status and solution. It is the only place this workspace calls HiGHS.
 - [`BigM`]: the big-M MILP of a ReLU network (stable units fixed), optionally with ICML
   2018's margin `f`; solved for proven dual bounds or written as MPS/LP.
+- [`exact`](ExactForms): exact dyadic forms and the exact re-decision ([`decide`]) of
+  margin LPs whose optimum lies in the thin band around zero.
+- [`rounding`]: outward-rounded arithmetic for rigorous interval bounds.
 - [`MarginOracle`]: the LP oracle of the region search, maximising the margin `t` of a
   stack of normalised half-spaces; a region has non-empty interior iff `t > 0`. Two
   implementations: [`DenseMarginOracle`], a dense bounded dual simplex warm-started across
@@ -28,14 +31,19 @@ This crate does not search (see `mipbound-search`) and does not bound (`mipbound
 mod affine;
 mod dense_lp;
 mod domain;
+mod enclosure;
+mod exact;
 mod highs_lp;
 mod milp;
 mod oracle;
+pub mod rounding;
 mod tightening;
 
 pub use affine::LayerForms;
 pub use dense_lp::DenseMarginOracle;
 pub use domain::{Domain, DomainError};
+pub use enclosure::pattern_enclosure;
+pub use exact::{Dyadic, ExactForms, ExactRow, ExactVerdict, LpCertificate, decide};
 pub use highs_lp::{HighsLp, LpStatus, OracleError};
 pub use milp::{BigM, MilpBound, MilpStop, UnitColumns};
 pub use oracle::{HalfSpace, HighsMarginOracle, MarginOracle, Witness};

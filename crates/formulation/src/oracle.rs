@@ -8,6 +8,7 @@
 //! at distance at least `t*` from every hyperplane of the path.
 
 use crate::domain::Domain;
+use crate::exact::LpCertificate;
 use crate::highs_lp::{HighsLp, LpStatus, OracleError};
 
 /// One side of a hyperplane: the open half-space `normal · x + offset > 0`, `|normal| = 1`.
@@ -65,6 +66,12 @@ pub trait MarginOracle {
     fn solve_above(&mut self, threshold: f64) -> Result<Witness, OracleError> {
         let _ = threshold;
         self.solve()
+    }
+    /// The final basis and duals of the last solve, for an exact re-decision
+    /// ([`crate::decide`]); `None` when the solver does not expose them or the last solve
+    /// stopped early.
+    fn certificate(&self) -> Option<LpCertificate> {
+        None
     }
     /// Number of LPs solved so far.
     fn solves(&self) -> u64;
@@ -143,6 +150,21 @@ impl MarginOracle for HighsMarginOracle {
                 status: -1,
             }),
         }
+    }
+
+    fn certificate(&self) -> Option<LpCertificate> {
+        const BASIC: highs_sys::HighsInt = 1;
+        const UPPER: highs_sys::HighsInt = 2;
+        let (cols, rows) = self.lp.basis();
+        if cols.get(self.margin_col) != Some(&BASIC) {
+            return None;
+        }
+        Some(LpCertificate {
+            duals: self.lp.row_duals(),
+            tight_rows: (0..rows.len()).filter(|&i| rows[i] != BASIC).collect(),
+            basic_cols: (0..self.dim).filter(|&j| cols[j] == BASIC).collect(),
+            at_upper: (0..self.dim).map(|j| cols[j] == UPPER).collect(),
+        })
     }
 
     fn solves(&self) -> u64 {

@@ -5,8 +5,12 @@
 //! convex hull of each earlier activation's graph on its interval (for ReLU, the triangle
 //! `h >= 0`, `h >= z`, `h <= U (z - L) / (U - L)`; `h = z` / `h = 0` when stable; for a
 //! maxout unit, `h >= z_j` for every piece).
-//! Both are relaxations, so the bounds are valid; LP values are widened by the solver's
-//! tolerance before use, and an LP that does not reach optimality keeps the interval bound.
+//! Both are relaxations, so the bounds are valid, and both are computed rigorously:
+//! interval propagation rounds outwards ([`crate::rounding`]), hull lines are shifted
+//! outwards past their rounding, and an LP optimum is never used as it is: its bound is the
+//! safe bound of Neumaier and Shcherbina (2004) built from the LP's duals, the rows and the
+//! column bounds in outward-rounded arithmetic, valid whatever HiGHS's tolerances did
+//! ([`HighsLp::safe_bound`]). An LP that does not reach optimality keeps the interval bound.
 //! A unit whose bounds allow one piece only is stable over X (ReLU: upper bound `<= 0`,
 //! stably inactive; lower bound `> 0`, stably active). Stable units never split a region.
 
@@ -14,6 +18,7 @@ use mipbound_network::{Activation, Network, UnitId};
 
 use crate::domain::Domain;
 use crate::highs_lp::{HighsLp, LpStatus, OracleError};
+use crate::rounding;
 
 /// A closed interval `[lo, hi]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,9 +52,6 @@ impl Interval {
         }
     }
 }
-
-/// Relative widening applied to LP optima (HiGHS's default feasibility tolerance is 1e-7).
-const LP_SLACK: f64 = 1e-6;
 
 /// Pre-activation bounds of every hidden unit over a domain.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,13 +120,11 @@ impl UnitBounds {
                         lp.set_maximize(maximize)?;
                         lp_solves += 1;
                         if lp.solve()? == LpStatus::Optimal {
-                            let v = lp.objective();
-                            let slack = LP_SLACK * (1.0 + v.abs());
                             let iv = &mut bounds[row];
                             if maximize {
-                                iv.hi = iv.hi.min(v + slack);
+                                iv.hi = iv.hi.min(lp.safe_bound(&[(z, 1.0)]));
                             } else {
-                                iv.lo = iv.lo.max(v - slack);
+                                iv.lo = iv.lo.max(-lp.safe_bound(&[(z, -1.0)]));
                             }
                         }
                     }
@@ -252,13 +252,21 @@ pub fn possible_options(activation: &Activation, rows: &[Interval]) -> Vec<usize
     }
 }
 
-/// The range of each unit's output given its rows' ranges.
+/// The range of each unit's output given its rows' ranges, rounded outwards.
 pub fn post_ranges(activation: &Activation, rows: &[Interval]) -> Vec<Interval> {
     let rank = activation.rank();
+    let steepest = max_slope(activation);
     rows.chunks(rank)
         .map(
             |unit| match activation.output_range(unit[0].lo, unit[0].hi) {
-                Some((lo, hi)) => Interval { lo, hi },
+                Some((lo, hi)) => {
+                    // Each end is `s z + c` at one point, rounded once or twice.
+                    let z = unit[0].lo.abs().max(unit[0].hi.abs());
+                    Interval {
+                        lo: rounding::widen_down(lo, lo.abs() + steepest * z),
+                        hi: rounding::widen_up(hi, hi.abs() + steepest * z),
+                    }
+                }
                 None => Interval {
                     lo: unit
                         .iter()
@@ -274,11 +282,20 @@ pub fn post_ranges(activation: &Activation, rows: &[Interval]) -> Vec<Interval> 
         .collect()
 }
 
+/// The largest `|slope|` of the activation's pieces (1 for maxout and identity).
+fn max_slope(activation: &Activation) -> f64 {
+    (0..activation.options())
+        .map(|o| activation.post(o).slope.abs())
+        .fold(1.0, f64::max)
+}
+
 /// A line `z -> slope * z + intercept`, as `(slope, intercept)`.
 pub type Line = (f64, f64);
 
 /// The lines `(slope, intercept)` of the lower convex and upper concave hulls of the graph of
-/// `f` on `[lo, hi]`: together the tightest linear relaxation of `h = f(z)` there.
+/// `f` on `[lo, hi]`: together the tightest linear relaxation of `h = f(z)` there. Each
+/// intercept is moved outwards past its rounding, so the lower lines stay below the graph
+/// and the upper lines above it on all of `[lo, hi]`.
 pub fn hull(f: &mipbound_network::PiecewiseLinear, lo: f64, hi: f64) -> (Vec<Line>, Vec<Line>) {
     let mut points: Vec<(f64, f64)> = std::iter::once(lo)
         .chain(
@@ -291,6 +308,7 @@ pub fn hull(f: &mipbound_network::PiecewiseLinear, lo: f64, hi: f64) -> (Vec<Lin
         .map(|z| (z, f.apply(z)))
         .collect();
     points.dedup_by(|a, b| a.0 == b.0);
+    let steepest = f.slopes().iter().fold(1.0_f64, |m, s| m.max(s.abs()));
     if points.len() == 1 {
         let v = points[0].1;
         return (vec![(0.0, v)], vec![(0.0, v)]);
@@ -314,7 +332,22 @@ pub fn hull(f: &mipbound_network::PiecewiseLinear, lo: f64, hi: f64) -> (Vec<Lin
         h.windows(2)
             .map(|w| {
                 let s = (w[1].1 - w[0].1) / (w[1].0 - w[0].0);
-                (s, w[0].1 - s * w[0].0)
+                // The graph is linear between the points, so a line on the right side of
+                // every point is on the right side everywhere.
+                let intercept = points.iter().map(|&(z, v)| {
+                    let scale = v.abs() + (s * z).abs() + steepest * z.abs();
+                    if upper {
+                        rounding::widen_up(v - s * z, scale)
+                    } else {
+                        rounding::widen_down(v - s * z, scale)
+                    }
+                });
+                let c = if upper {
+                    intercept.fold(f64::NEG_INFINITY, f64::max)
+                } else {
+                    intercept.fold(f64::INFINITY, f64::min)
+                };
+                (s, c)
             })
             .collect()
     };
@@ -330,9 +363,8 @@ fn propagate(layer: &mipbound_network::Layer, range: &[Interval]) -> Vec<Interva
         .map(|(row, &b)| {
             let (mut lo, mut hi) = (b, b);
             for (&w, iv) in row.iter().zip(range) {
-                let (p, q) = (w * iv.lo, w * iv.hi);
-                lo += p.min(q);
-                hi += p.max(q);
+                lo = rounding::down(lo + rounding::mul_lo(w, iv.lo, iv.hi));
+                hi = rounding::up(hi + rounding::mul_hi(w, iv.lo, iv.hi));
             }
             Interval { lo, hi }
         })
@@ -346,21 +378,29 @@ mod tests {
     #[test]
     fn hull_of_relu_is_the_triangle_and_of_hard_tanh_a_hexagon() {
         let relu = Activation::Relu.scalar().unwrap();
+        let close = |a: &[Line], b: &[Line]| {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(p, q)| (p.0 - q.0).abs() < 1e-12 && (p.1 - q.1).abs() < 1e-12)
+        };
         let (lower, upper) = hull(&relu, -2.0, 3.0);
-        assert_eq!(lower, vec![(0.0, 0.0), (1.0, 0.0)]);
-        assert_eq!(upper.len(), 1);
-        assert!((upper[0].0 - 0.6).abs() < 1e-12 && (upper[0].1 - 1.2).abs() < 1e-12);
+        assert!(close(&lower, &[(0.0, 0.0), (1.0, 0.0)]), "{lower:?}");
+        assert!(close(&upper, &[(0.6, 1.2)]), "{upper:?}");
+        // Intercepts are moved outwards past rounding: lower lines at or below the graph.
+        assert!(lower.iter().all(|&(_, c)| c < 0.0) && upper[0].1 > 1.2);
         // Stable: the line itself on both sides.
-        assert_eq!(hull(&relu, 1.0, 2.0), (vec![(1.0, 0.0)], vec![(1.0, 0.0)]));
+        let (lower, upper) = hull(&relu, 1.0, 2.0);
+        assert!(close(&lower, &[(1.0, 0.0)]) && close(&upper, &[(1.0, 0.0)]));
         let tanh = Activation::hard_tanh().scalar().unwrap();
         let (lower, upper) = hull(&tanh, -3.0, 3.0);
         // Lower: flat at -1 then the chord to (3, 1); upper: the chord from (-3, -1), then flat.
-        assert_eq!(lower[0], (0.0, -1.0));
-        assert_eq!(upper[1], (0.0, 1.0));
+        assert!(close(&lower[..1], &[(0.0, -1.0)]));
+        assert!(close(&upper[1..2], &[(0.0, 1.0)]));
         for z in [-3.0, -1.0, 0.0, 0.5, 1.0, 3.0] {
             let v = tanh.apply(z);
-            assert!(lower.iter().all(|(s, c)| s * z + c <= v + 1e-12));
-            assert!(upper.iter().all(|(s, c)| s * z + c >= v - 1e-12));
+            assert!(lower.iter().all(|(s, c)| s * z + c <= v));
+            assert!(upper.iter().all(|(s, c)| s * z + c >= v));
         }
     }
     use mipbound_network::random::he_network;

@@ -9,24 +9,33 @@
 //! - the units at positions `< pos` have an option in `chosen` and their bits in `pattern`;
 //!   every one of them decided by a split has its option's half-spaces on the oracle's
 //!   stack, in order (`rows[p]` of them at position `p`);
-//! - `witness.point` lies in the region of that prefix at distance `witness.margin > tol`
+//! - `witness.point` lies in the region of that prefix at distance `witness.margin > band`
+//!   (measured in unit-box coordinates, see `Domain::to_unit`)
 //!   from each of those half-spaces;
 //! - `forms[l]` and `region_bounds[l]` hold the affine forms and interval bounds of layer
 //!   `l`'s pre-activation rows for the current prefix whenever a unit of layer `l` is at a
 //!   position `<= pos`.
 //!
-//! The option the witness lies in, with margin `> tol`, inherits the witness (no LP); every
-//! other possible option is decided by one margin LP. A full pattern is a region only if the
-//! plain forward pass at its witness gives exactly the chosen options, strictly inside every
-//! option that was split on.
+//! The option the witness lies in, with margin `> band`, inherits the witness (no LP); every
+//! other possible option is decided by one margin LP, and an LP whose margin falls inside
+//! the band `[-band, band]` is decided again exactly (`certify`). A full pattern is a region
+//! only if an outward-rounded evaluation at its witness proves it strictly inside every
+//! option that was split on, or the exact check proves it has interior.
 
 use mipbound_formulation::{
-    Domain, HalfSpace, Interval, LayerForms, MarginOracle, UnitBounds, Witness, possible_options,
-    post_ranges,
+    Domain, ExactForms, ExactRow, ExactVerdict, HalfSpace, Interval, LayerForms, MarginOracle,
+    UnitBounds, Witness, decide, pattern_enclosure, possible_options, post_ranges, rounding,
 };
 use mipbound_network::{Activation, Network, Pattern, UnitId};
 
 use crate::{Flow, Limits, PatternHooks, SearchError, SearchStats, SearchStatus};
+
+/// Relative guard on a unit's range computed from its composed affine form before that
+/// range may fix the unit's option. The forms are products of a few matrices computed in
+/// floating point, each entry within about `width * 1e-16` of its exact value relative to
+/// the magnitude of its terms; `1e-9` covers that with room for cancellation. The interval
+/// bounds (`region_bounds`), which fix units too, are rigorous without it.
+const FORM_GUARD: f64 = 1e-9;
 
 /// One decision on a path: which unit, which option, how many half-spaces were pushed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,6 +51,16 @@ pub(crate) struct Decided {
 pub(crate) struct Subproblem {
     pub decisions: Vec<Decided>,
     pub witness: Witness,
+}
+
+/// One constraint cutting an option out of a region, before it becomes a floating-point
+/// half-space (for the LP) or an exact row (for a re-decision).
+#[derive(Debug, Clone, Copy)]
+enum RowSpec {
+    /// `z[row] > level` (`above`) or `z[row] < level`.
+    Level { row: usize, level: f64, above: bool },
+    /// `z[winner] > z[other]` (maxout).
+    Beats { winner: usize, other: usize },
 }
 
 /// How one position's option is decided.
@@ -71,6 +90,9 @@ pub(crate) struct Dfs<'a, O, H> {
     /// Whether the position is the first of its layer (where the layer's forms are built).
     pub enters_layer: Vec<bool>,
     pub forms: Vec<LayerForms>,
+    /// Exact counterparts of `forms`, built on demand by `certify` and dropped from layer
+    /// `l` on whenever `forms[l]` is rebuilt.
+    pub exact_forms: Vec<ExactForms>,
     /// Interval bounds of each entered layer's rows over the current region (through the
     /// earlier layers' options), valid where `forms` is.
     pub region_bounds: Vec<Vec<Interval>>,
@@ -79,7 +101,9 @@ pub(crate) struct Dfs<'a, O, H> {
     pub pattern: Pattern,
     /// Half-spaces pushed at each position.
     pub rows: Vec<usize>,
-    pub tol: f64,
+    /// Half-width of the thin band: LP margins (in unit-box coordinates) within it are
+    /// decided again exactly; margins above it are trusted, below it pruned.
+    pub band: f64,
     pub stats: SearchStats,
     pub status: Option<SearchStatus>,
     /// When set, nodes at this depth are recorded in `frontier` instead of explored.
@@ -197,15 +221,19 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                 if forms.is_constant(id.unit) {
                     return (option, f64::INFINITY);
                 }
-                return (option, (z - lo).min(hi - z) / forms.gradient_norm(id.unit));
+                let norm = self
+                    .domain
+                    .unit_norm(forms.gradient(id.unit).iter().copied());
+                return (option, (z - lo).min(hi - z) / norm);
             }
         }
         let option = self.witness_option(id, witness);
+        let u = self.domain.to_unit(&witness.point);
         let distance = self
             .half_spaces(id, option)
             .unwrap_or_default()
             .iter()
-            .map(|h| h.distance(&witness.point))
+            .map(|h| h.distance(&u))
             .fold(f64::INFINITY, f64::min);
         (option, distance)
     }
@@ -258,6 +286,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             self.forms[layer - 1].next(&layers[layer], a.rank(), |u| a.post(chosen[u]))
         };
         let bounds = self.layer_region_bounds(layer);
+        self.exact_forms.truncate(layer);
         if self.forms.len() > layer {
             self.forms[layer] = forms;
             self.region_bounds[layer] = bounds;
@@ -308,13 +337,8 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             .map(|((row, &b), g)| {
                 let (mut lo, mut hi) = (b, b);
                 for (&w, iv) in row.iter().zip(&post) {
-                    if w >= 0.0 {
-                        lo += w * iv.lo;
-                        hi += w * iv.hi;
-                    } else {
-                        lo += w * iv.hi;
-                        hi += w * iv.lo;
-                    }
+                    lo = rounding::down(lo + rounding::mul_lo(w, iv.lo, iv.hi));
+                    hi = rounding::up(hi + rounding::mul_hi(w, iv.lo, iv.hi));
                 }
                 Interval {
                     lo: lo.max(g.lo),
@@ -340,9 +364,12 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             let (lo, hi) = self
                 .domain
                 .range(forms.gradient(row).iter().copied(), forms.constants[row]);
+            // The composed forms carry the rounding of a few matrix products: guard
+            // against it before trusting them to fix a unit (see FORM_GUARD).
+            let guard = FORM_GUARD * lo.abs().max(hi.abs());
             Interval {
-                lo: region.lo.max(lo),
-                hi: region.hi.min(hi),
+                lo: region.lo.max(lo - guard),
+                hi: region.hi.min(hi + guard),
             }
         };
         let options = if rank == 1 {
@@ -358,30 +385,32 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         }
     }
 
-    /// The half-spaces cutting an option out of the region, or `None` if it is empty (a
+    /// The constraints cutting an option out of the region, or `None` if it is empty (a
     /// maxout comparison with two identical pieces).
-    fn half_spaces(&self, id: UnitId, option: usize) -> Option<Vec<HalfSpace>> {
+    fn option_rows(&self, id: UnitId, option: usize) -> Option<Vec<RowSpec>> {
         let a = self.activation(id.layer);
         let forms = &self.forms[id.layer];
         let rank = a.rank();
         let base = id.unit * rank;
-        let gradient = |row: usize| forms.gradient(row);
         match a.piece_range(option) {
             Some((lo, hi)) => {
                 if forms.is_constant(base) {
                     return Some(Vec::new());
                 }
-                let c = forms.constants[base];
                 let mut out = Vec::new();
                 if lo.is_finite() {
-                    out.push(HalfSpace::new(gradient(base).iter().copied(), c - lo, true));
+                    out.push(RowSpec::Level {
+                        row: base,
+                        level: lo,
+                        above: true,
+                    });
                 }
                 if hi.is_finite() {
-                    out.push(HalfSpace::new(
-                        gradient(base).iter().copied(),
-                        c - hi,
-                        false,
-                    ));
+                    out.push(RowSpec::Level {
+                        row: base,
+                        level: hi,
+                        above: false,
+                    });
                 }
                 Some(out)
             }
@@ -389,19 +418,153 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                 let j = base + option;
                 let mut out = Vec::new();
                 for m in (base..base + rank).filter(|&m| m != j) {
-                    let d = &gradient(j) - &gradient(m);
-                    let dc = forms.constants[j] - forms.constants[m];
-                    if d.iter().all(|&v| v == 0.0) {
+                    if forms.parallel(j, m) {
                         // Parallel rows: the higher one always wins, and of two identical
                         // rows the first (the tie rule of `Activation::state`).
+                        let dc = forms.constants[j] - forms.constants[m];
                         if dc > 0.0 || (dc == 0.0 && j < m) {
                             continue;
                         }
                         return None;
                     }
-                    out.push(HalfSpace::new(d.iter().copied(), dc, true));
+                    out.push(RowSpec::Beats {
+                        winner: j,
+                        other: m,
+                    });
                 }
                 Some(out)
+            }
+        }
+    }
+
+    /// The affine function `a . x + c` that must be positive for a constraint.
+    fn spec_form(&self, layer: usize, spec: RowSpec) -> (Vec<f64>, f64) {
+        let forms = &self.forms[layer];
+        match spec {
+            RowSpec::Level { row, level, above } => {
+                let sign = if above { 1.0 } else { -1.0 };
+                let a = forms.gradient(row).iter().map(|v| sign * v).collect();
+                (a, sign * (forms.constants[row] - level))
+            }
+            RowSpec::Beats { winner, other } => {
+                let d = &forms.gradient(winner) - &forms.gradient(other);
+                (d.to_vec(), forms.constants[winner] - forms.constants[other])
+            }
+        }
+    }
+
+    /// A constraint as a half-space normalised in unit-box coordinates, with its norm (the
+    /// weight of its row in the margin LP).
+    fn spec_half_space(&self, layer: usize, spec: RowSpec) -> (HalfSpace, f64) {
+        let (a, c) = self.spec_form(layer, spec);
+        self.domain
+            .unit_half_space(a, c, true)
+            // A zero gradient only reaches here when a form is constant, which
+            // `option_rows` turns into no constraint; keep the LP well-formed anyway.
+            .unwrap_or_else(|| {
+                let normal = vec![0.0; self.domain.dim()];
+                (HalfSpace { normal, offset: c }, 1.0)
+            })
+    }
+
+    /// The half-spaces cutting an option out of the region (unit-box coordinates), or
+    /// `None` if it is empty.
+    fn half_spaces(&self, id: UnitId, option: usize) -> Option<Vec<HalfSpace>> {
+        let specs = self.option_rows(id, option)?;
+        Some(
+            specs
+                .into_iter()
+                .map(|spec| self.spec_half_space(id.layer, spec).0)
+                .collect(),
+        )
+    }
+
+    /// Decides exactly whether the region of the path up to position `end` (exclusive),
+    /// whose half-spaces are on the oracle's stack, has non-empty interior, from the LP's
+    /// witness `x` and its final basis.
+    fn certify(&mut self, end: usize, x: &[f64], margin: f64) -> ExactVerdict {
+        if self.verify_prefix(end, x) {
+            return ExactVerdict::Interior;
+        }
+        let layers = self.net.hidden_layers();
+        let last = (0..end).map(|p| self.path[p].layer).max().unwrap_or(0);
+        for l in self.exact_forms.len()..=last {
+            let forms = if l == 0 {
+                ExactForms::first(&layers[0])
+            } else {
+                let a = &layers[l - 1].activation;
+                let chosen = &self.chosen[l - 1];
+                self.exact_forms[l - 1].next(&layers[l], a.rank(), |u| a.post(chosen[u]))
+            };
+            self.exact_forms.push(forms);
+        }
+        let exact = &self.exact_forms;
+        let mut rows = Vec::new();
+        let mut weights = Vec::new();
+        for p in 0..end {
+            if self.rows[p] == 0 {
+                continue;
+            }
+            let id = self.path[p];
+            let option = self.chosen[id.layer][id.unit];
+            let forms = &exact[id.layer];
+            for spec in self.option_rows(id, option).unwrap_or_default() {
+                rows.push(match spec {
+                    RowSpec::Level { row, level, above } => {
+                        ExactRow::side(&forms.coeffs[row], &forms.constants[row], level, above)
+                    }
+                    RowSpec::Beats { winner, other } => ExactRow::difference(
+                        &forms.coeffs[winner],
+                        &forms.constants[winner],
+                        &forms.coeffs[other],
+                        &forms.constants[other],
+                    ),
+                });
+                weights.push(self.spec_half_space(id.layer, spec).1);
+            }
+        }
+        if rows.len() != self.oracle.depth() {
+            return ExactVerdict::Undecided;
+        }
+        let certificate = self.oracle.certificate();
+        decide(
+            &rows,
+            &weights,
+            self.domain.lower(),
+            self.domain.upper(),
+            x,
+            margin,
+            certificate.as_ref(),
+        )
+    }
+
+    /// Solves the margin LP of the path up to `end` and decides whether its region has
+    /// non-empty interior: a margin above the band is trusted, one below it pruned, and one
+    /// inside it decided exactly. Returns the witness when the region has interior.
+    fn decide_region(&mut self, end: usize, full: bool) -> Result<Option<Witness>, SearchError> {
+        let lp_start = std::time::Instant::now();
+        let result = if full {
+            self.oracle.solve()
+        } else {
+            self.oracle.solve_above(-self.band)
+        };
+        self.stats.lp_seconds += lp_start.elapsed().as_secs_f64();
+        self.stats.lp_solves += 1;
+        let mut child = result?;
+        child.point = self.domain.from_unit(&child.point);
+        if child.margin > self.band {
+            return Ok(Some(child));
+        }
+        if child.margin < -self.band {
+            return Ok(None);
+        }
+        self.stats.thin_verdicts += 1;
+        match self.certify(end, &child.point, child.margin) {
+            ExactVerdict::Interior => Ok(Some(child)),
+            ExactVerdict::Empty => Ok(None),
+            ExactVerdict::Undecided => {
+                self.stats.undecided += 1;
+                Ok(None)
             }
         }
     }
@@ -414,7 +577,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         witness: &Witness,
     ) -> Result<(), SearchError> {
         let (witnessed, distance) = self.witness_distance(id, witness);
-        let certified = distance > self.tol && options.contains(&witnessed);
+        let certified = distance > self.band && options.contains(&witnessed);
         let order: Vec<usize> = std::iter::once(witnessed)
             .filter(|o| options.contains(o))
             .chain(options.iter().copied().filter(|&o| o != witnessed))
@@ -440,17 +603,10 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                     margin: witness.margin.min(distance),
                 };
                 self.explore(pos + 1, &child)?;
+            } else if let Some(child) = self.decide_region(pos + 1, false)? {
+                self.explore(pos + 1, &child)?;
             } else {
-                let lp_start = std::time::Instant::now();
-                let mut child = self.oracle.solve_above(self.tol)?;
-                self.stats.lp_seconds += lp_start.elapsed().as_secs_f64();
-                self.stats.lp_solves += 1;
-                if child.margin > self.tol {
-                    self.domain.clamp(&mut child.point);
-                    self.explore(pos + 1, &child)?;
-                } else {
-                    self.stats.infeasible_lps += 1;
-                }
+                self.stats.infeasible_lps += 1;
             }
             for _ in 0..halves.len() {
                 self.oracle.pop()?;
@@ -463,16 +619,30 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
     fn leaf(&mut self, witness: &Witness) -> Result<(), SearchError> {
         let mut point = witness.point.clone();
         if !self.verify(&point) {
-            // An inherited witness can sit within rounding of a hyperplane: ask the LP for
-            // the most central point of the full region and check that one.
+            // The witness sits within rounding of a hyperplane: ask the LP for the most
+            // central point of the full region and check that one, exactly if need be.
+            self.stats.rejected_witnesses += 1;
+            let lp_start = std::time::Instant::now();
+            let result = self.oracle.solve();
+            self.stats.lp_seconds += lp_start.elapsed().as_secs_f64();
             self.stats.lp_solves += 1;
-            let mut fresh = self.oracle.solve()?;
-            self.domain.clamp(&mut fresh.point);
-            if fresh.margin <= self.tol || !self.verify(&fresh.point) {
-                self.stats.rejected_witnesses += 1;
-                return Ok(());
+            let fresh = result?;
+            let margin = fresh.margin;
+            let fresh = self.domain.from_unit(&fresh.point);
+            if self.verify(&fresh) {
+                point = fresh;
+            } else {
+                self.stats.thin_verdicts += 1;
+                match self.certify(self.order.len(), &fresh, margin) {
+                    // Proven interior exactly: count it with the LP's point.
+                    ExactVerdict::Interior => point = fresh,
+                    ExactVerdict::Empty => return Ok(()),
+                    ExactVerdict::Undecided => {
+                        self.stats.undecided += 1;
+                        return Ok(());
+                    }
+                }
             }
-            point = fresh.point;
         }
         self.stats.regions += 1;
         if self.hooks.region(&self.pattern, &point) == Flow::Stop {
@@ -481,31 +651,46 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         Ok(())
     }
 
-    /// The forward pass at `x` gives every chosen option, strictly inside the options that
-    /// were split on (for a scalar unit `e_i < z < e_{i+1}`, for maxout a strict winner).
+    /// Proves that `x` lies in the region of the full pattern: with every unit held on its
+    /// chosen option, the enclosures of the pre-activations (outward-rounded, so they
+    /// contain the exact values) lie strictly inside every option that was split on (for a
+    /// scalar unit `e_i < z < e_{i+1}`, for maxout a strict winner) and meet the closed
+    /// piece of every unit fixed by its bounds. False means "not proven", not "outside".
     fn verify(&self, x: &[f64]) -> bool {
-        let z = self.net.pre_activations(x);
-        self.path.iter().enumerate().all(|(pos, id)| {
+        self.verify_prefix(self.order.len(), x)
+    }
+
+    /// [`Self::verify`] for the units at positions `< end` (the later layers' options are
+    /// irrelevant to them: a pre-activation depends on the earlier layers only).
+    fn verify_prefix(&self, end: usize, x: &[f64]) -> bool {
+        let chosen = &self.chosen;
+        let z = pattern_enclosure(self.net, x, |l, u| chosen[l][u]);
+        self.path[..end].iter().enumerate().all(|(pos, id)| {
             let a = self.activation(id.layer);
             let rank = a.rank();
-            let rows =
-                &z[id.layer].as_slice().expect("contiguous")[id.unit * rank..(id.unit + 1) * rank];
+            let rows = &z[id.layer][id.unit * rank..(id.unit + 1) * rank];
             let option = self.chosen[id.layer][id.unit];
-            if a.state(rows) != option {
-                return false;
-            }
-            if self.rows[pos] == 0 {
-                return true;
-            }
+            let split = self.rows[pos] > 0;
             match a.piece_range(option) {
-                Some((lo, hi)) => rows[0] > lo && rows[0] < hi,
+                Some((lo, hi)) => {
+                    let z = rows[0];
+                    if split {
+                        z.lo > lo && z.hi < hi
+                    } else {
+                        z.hi > lo && z.lo <= hi
+                    }
+                }
                 None => {
                     let forms = &self.forms[id.layer];
                     let base = id.unit * rank;
                     (0..rank).all(|m| {
                         m == option
-                            || rows[option] > rows[m]
                             || forms.parallel(base + option, base + m)
+                            || if split {
+                                rows[option].lo > rows[m].hi
+                            } else {
+                                rows[option].hi >= rows[m].lo
+                            }
                     })
                 }
             }

@@ -88,8 +88,12 @@ impl LpBackend {
 /// Settings of a region search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchSettings {
-    /// Smallest margin (distance of the witness to every hyperplane of the path) accepted as
-    /// non-empty interior, relative to the longest side of the domain. [default: 1e-7]
+    /// Half-width of the thin band. A margin LP's optimum (the largest distance of a point
+    /// of the region to its hyperplanes, in unit-box coordinates `u = (x - lo) / (hi - lo)`)
+    /// above it is trusted as non-empty interior, below its negative as empty; inside the
+    /// band the verdict is decided again in exact arithmetic (see
+    /// `mipbound_formulation::decide`). It changes speed, never the count. Must lie in
+    /// `(0, MAX_MARGIN_TOLERANCE]`. [default: 1e-7]
     pub margin_tolerance: f64,
     /// Tighten unit bounds with LPs before searching (finds more stable units).
     /// [default: true]
@@ -115,6 +119,10 @@ impl Default for SearchSettings {
         }
     }
 }
+
+/// The largest accepted [`SearchSettings::margin_tolerance`]: a band wider than this would
+/// send most LPs to the slow exact check.
+pub const MAX_MARGIN_TOLERANCE: f64 = 1e-3;
 
 /// When to stop early.
 #[derive(Debug, Clone, Default)]
@@ -198,8 +206,14 @@ pub struct SearchStats {
     pub witness_reuses: u64,
     /// Search nodes visited.
     pub nodes: u64,
-    /// Full patterns whose witness failed the forward-pass check (not counted; expected 0).
+    /// Full patterns whose inherited witness could not be proven inside the region (each is
+    /// then decided by a fresh LP and, if need be, exactly).
     pub rejected_witnesses: u64,
+    /// LP verdicts whose margin fell inside the thin band and were decided again exactly.
+    pub thin_verdicts: u64,
+    /// Thin verdicts the exact check could not settle (treated as empty). The count is
+    /// exact only when this is 0.
+    pub undecided: u64,
     /// Margin LPs the dense solver handed to HiGHS after numerical trouble.
     pub lp_fallbacks: u64,
     /// Wall-clock seconds spent in margin LP solves.
@@ -215,6 +229,8 @@ impl SearchStats {
         self.witness_reuses += other.witness_reuses;
         self.nodes += other.nodes;
         self.rejected_witnesses += other.rejected_witnesses;
+        self.thin_verdicts += other.thin_verdicts;
+        self.undecided += other.undecided;
         self.lp_fallbacks += other.lp_fallbacks;
         self.lp_seconds += other.lp_seconds;
     }
@@ -262,6 +278,9 @@ pub enum SearchError {
     /// The domain does not fit the network.
     #[error("domain: {0}")]
     Domain(#[from] DomainError),
+    /// A setting is out of range.
+    #[error("{0}")]
+    Settings(String),
     /// The unit order is not a layer-contiguous permutation of the hidden units.
     #[error("unit order: {0}")]
     Order(String),
@@ -278,6 +297,14 @@ pub struct SearchOutcome {
     pub seconds: f64,
 }
 
+impl SearchOutcome {
+    /// Returns true if and only if the count is exact: every pattern was decided and no
+    /// thin LP verdict stayed undecided.
+    pub fn is_exact(&self) -> bool {
+        self.status.is_complete() && self.stats.undecided == 0
+    }
+}
+
 /// A network, its domain and its unit bounds, ready to be searched.
 pub struct RegionSearch<'a> {
     net: &'a Network,
@@ -286,6 +313,8 @@ pub struct RegionSearch<'a> {
     order: Vec<UnitId>,
     settings: SearchSettings,
     bound_seconds: f64,
+    /// The margin LPs' domain: the unit box, image of the domain under `u = (x - lo) / (hi - lo)`.
+    unit_box: Domain,
 }
 
 impl<'a> RegionSearch<'a> {
@@ -296,6 +325,12 @@ impl<'a> RegionSearch<'a> {
         settings: SearchSettings,
     ) -> Result<Self, SearchError> {
         domain.check_dim(net.input_dim())?;
+        let band = settings.margin_tolerance;
+        if !(band > 0.0 && band <= MAX_MARGIN_TOLERANCE) {
+            return Err(SearchError::Settings(format!(
+                "the margin tolerance must lie in (0, {MAX_MARGIN_TOLERANCE:e}], got {band}"
+            )));
+        }
         let start = Instant::now();
         let bounds = if settings.tighten_bounds {
             UnitBounds::tightened(net, domain, settings.seed as u32)?
@@ -315,6 +350,7 @@ impl<'a> RegionSearch<'a> {
             order,
             settings,
             bound_seconds: start.elapsed().as_secs_f64(),
+            unit_box: Domain::unit_box(domain.dim()),
         })
     }
 
@@ -384,11 +420,11 @@ impl<'a> RegionSearch<'a> {
         let seed = self.settings.seed as u32;
         match self.settings.lp {
             LpBackend::Dense => {
-                let oracle = DenseMarginOracle::new(self.domain, seed);
+                let oracle = DenseMarginOracle::new(&self.unit_box, seed);
                 self.run_with(oracle, order, dynamic, hooks, limits, start)
             }
             LpBackend::Highs => {
-                let oracle = HighsMarginOracle::new(self.domain, seed)?;
+                let oracle = HighsMarginOracle::new(&self.unit_box, seed)?;
                 self.run_with(oracle, order, dynamic, hooks, limits, start)
             }
         }
@@ -427,6 +463,7 @@ impl<'a> RegionSearch<'a> {
                 .map(|p| p == 0 || order[p - 1].layer != order[p].layer)
                 .collect(),
             forms: Vec::with_capacity(self.net.hidden_layers().len()),
+            exact_forms: Vec::new(),
             region_bounds: Vec::with_capacity(self.net.hidden_layers().len()),
             chosen: self
                 .net
@@ -436,7 +473,7 @@ impl<'a> RegionSearch<'a> {
                 .collect(),
             pattern: BitVec::repeat(false, self.net.num_pattern_bits()),
             rows: vec![0; positions],
-            tol: self.settings.margin_tolerance * self.domain.scale(),
+            band: self.settings.margin_tolerance,
             stats: SearchStats::default(),
             status: None,
             cut: None,
