@@ -176,7 +176,11 @@ fn time_limited_text_names_the_unfinished_trials_as_the_csv_counts_them() {
             };
             assert!(line.contains(&expected), "{expected} not in {line}");
         }
-        assert_eq!(line.contains("cut short by time limit"), cut > 0, "{line}");
+        assert_eq!(
+            line.contains("cut short by the time limit"),
+            cut > 0,
+            "{line}"
+        );
     }
 }
 
@@ -212,4 +216,50 @@ fn a_million_trials_keep_a_one_second_budget() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Ctrl-C (SIGINT) in the middle of the trials: exit 130, every planned trial counted.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_keeps_every_planned_trial() {
+    use std::process::{Command, Stdio};
+    let file = data("example-784-8-6-10.onnx");
+    let child = Command::new(env!("CARGO_BIN_EXE_mipbound"))
+        .args([
+            "estimate",
+            file.to_str().unwrap(),
+            "--trials",
+            "200",
+            "--no-activation-bound",
+            "--time-limit",
+            "60",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // 800 trials of about 30 ms each take far longer than this on 2 threads.
+    std::thread::sleep(Duration::from_secs(2));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["interrupted"], true);
+    let widths = report["widths"].as_array().unwrap();
+    assert_eq!(widths.len(), 4);
+    for w in widths {
+        let levels = numbers(&w["levels"]);
+        assert_eq!(levels.len(), 200);
+        let never = w["never_started_trials"].as_u64().unwrap() as usize;
+        assert!(never > 0);
+        assert!(levels[200 - never..].iter().all(|&l| l == 0));
+        assert_eq!(w["lower_bound"]["confidence"], report["confidence"]);
+        assert_eq!(w["lower_bound"]["level"], *levels.iter().min().unwrap());
+    }
+    assert_eq!(report["best_lower_bound"]["widths_compared"], 4);
 }

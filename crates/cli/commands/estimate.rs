@@ -779,7 +779,11 @@ fn print_cut_short(r: &EstimateReport) {
     );
     for w in short {
         let mut parts = Vec::new();
-        for status in ["time limit", "interrupted", "stopped"] {
+        for (status, by) in [
+            ("time limit", "the time limit"),
+            ("interrupted", "Ctrl-C"),
+            ("stopped", "a stop"),
+        ] {
             let cut: Vec<usize> = w
                 .trials
                 .iter()
@@ -788,7 +792,7 @@ fn print_cut_short(r: &EstimateReport) {
                 .collect();
             if !cut.is_empty() {
                 parts.push(format!(
-                    "{} cut short by {status} (trials {})",
+                    "{} cut short by {by} (trials {})",
                     cut.len(),
                     ranges(&cut)
                 ));
