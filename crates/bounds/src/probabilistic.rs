@@ -138,10 +138,9 @@ pub fn tail_bound(levels: &[u32], threshold: usize, delta: f64) -> Option<LowerB
     if threshold == 0 || threshold > trials {
         return None;
     }
-    let mut sorted = levels.to_vec();
-    sorted.sort_unstable_by(|a, b| b.cmp(a));
     // The c-th largest level is the largest j reached by at least c trials.
-    let level = sorted[threshold - 1];
+    let mut levels = levels.to_vec();
+    let (_, &mut level, _) = levels.select_nth_unstable_by(threshold - 1, |a, b| b.cmp(a));
     let failure_at = |alpha: f64| binomial_tail(trials, (-alpha).exp2(), threshold);
     let (mut lo, mut hi) = (0.0f64, 256.0f64);
     if failure_at(lo) <= delta {
