@@ -127,7 +127,9 @@ pub struct EstimateArgs {
     /// Seed of the XOR streams (trial r of width k uses ChaCha8 stream k * 2^32 + r).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Time budget of all the trials; each trial gets a fair share of what is left.
+    /// Time budget of the whole command: each trial gets a fair share of the trials' part
+    /// (80% when --exact or the activation bound follows, which get what is left; all of it
+    /// otherwise); trials cut short or never started count at their witnessed level or 0.
     #[arg(long, value_name = "SECONDS")]
     pub time_limit: Option<f64>,
     /// Time limit of each trial (its level is then witnessed, not proven maximal).

@@ -1,7 +1,10 @@
 //! `mipbound estimate`: MIPBound lower bounds per XOR width, side by side, with the exact
 //! count and the upper bounds in the same table.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -24,6 +27,14 @@ use crate::report::{NetworkSummary, print_json, print_table, row};
 
 const DEFAULT_CONFIDENCE: f64 = 0.99;
 
+/// Most trials per width: past this the slack alpha of a 0.99 bound is below 1e-5, so more
+/// trials cannot improve a bound, while each planned trial costs memory and output.
+pub const MAX_TRIALS: usize = 1_000_000;
+
+/// Most trials over all the widths.
+pub const MAX_TOTAL_TRIALS: usize = 10_000_000;
+
+/// One trial that started (a trial that never started has no entry: it counts at level 0).
 #[derive(Serialize)]
 pub struct TrialReport {
     pub trial: usize,
@@ -68,9 +79,14 @@ impl BoundReport {
     }
 }
 
+/// One XOR width's trials and bounds. Every planned trial counts: `levels` has one entry per
+/// planned trial, in trial order; a trial cut short counts at its witnessed level, one that
+/// never started at level 0 (neither exceeds the level the trial would have reached, so the
+/// bounds keep the planned confidence).
 #[derive(Serialize)]
 pub struct WidthReport {
     pub xor: String,
+    /// The trials that started, in trial order.
     pub trials: Vec<TrialReport>,
     pub levels: Vec<u32>,
     pub level_min: Option<u32>,
@@ -78,8 +94,15 @@ pub struct WidthReport {
     pub level_max: Option<u32>,
     pub lower_bound: Option<BoundReport>,
     pub tail_bound: Option<BoundReport>,
+    /// Trials run to the end: their level is the largest feasible prefix.
     pub exhausted_trials: usize,
+    /// Trials stopped by a time limit or Ctrl-C: their level is witnessed.
+    pub cut_short_trials: usize,
+    /// Trials that never started (the last ones of the width): level 0.
+    pub never_started_trials: usize,
+    /// Over the trials that started.
     pub seconds_per_trial: f64,
+    /// Over the trials that started.
     pub lp_solves_per_trial: f64,
 }
 
@@ -107,15 +130,20 @@ struct UpperBounds {
     activation_log2: Option<f64>,
     activation_milps: Option<usize>,
     activation_seconds: Option<f64>,
+    /// MILPs of the activation bound skipped at the end of `--time-limit` (each took its
+    /// most conservative value, so the bound still holds, only looser).
+    activation_milps_skipped: Option<usize>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Debug)]
 struct BestBound {
     xor: String,
     log2: f64,
     value: String,
     /// Union bound over the widths compared: 1 - sum of their failure probabilities.
     confidence: f64,
+    /// How many widths were compared: those whose bound holds at the planned confidence.
+    widths_compared: usize,
 }
 
 #[derive(Serialize)]
@@ -147,6 +175,7 @@ fn stream(width: XorWidth, trial: usize) -> u64 {
 }
 
 /// The statistics settings fixed before the trials.
+#[derive(Debug)]
 pub struct Plan {
     /// Slack alpha of the MBound rule.
     pub alpha: f64,
@@ -168,6 +197,15 @@ pub fn plan_from(
     }
     if widths.is_empty() {
         bail!("--xor needs at least one width");
+    }
+    if trials > MAX_TRIALS {
+        bail!("--trials must be at most {MAX_TRIALS} (got {trials})");
+    }
+    if trials.saturating_mul(widths.len()) > MAX_TOTAL_TRIALS {
+        bail!(
+            "--trials ({trials}) times the number of --xor widths ({}) must be at most {MAX_TOTAL_TRIALS}",
+            widths.len()
+        );
     }
     let alpha = match (alpha, confidence) {
         (Some(a), _) if !(a.is_finite() && a > 0.0) => bail!("--alpha must be a positive number"),
@@ -236,7 +274,19 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
         None => None,
     };
     let interrupt = interrupt_flag();
+    let relu = HiddenActivations::of(&net) == HiddenActivations::Relu;
+    let activation_wanted = relu && !args.no_activation_bound;
     let deadline = args.time_limit.map(|s| start + Duration::from_secs_f64(s));
+    // The budget covers the whole command: when the exact count or the activation bound
+    // follows, the trials stop at TRIALS_SHARE of it and those get what is left.
+    let trials_deadline = args.time_limit.map(|s| {
+        let share = if args.exact || activation_wanted {
+            TRIALS_SHARE
+        } else {
+            1.0
+        };
+        start + Duration::from_secs_f64(share * s)
+    });
 
     let bars = MultiProgress::with_draw_target(progress::draw_target());
     let threads = threads(args.threads)?;
@@ -245,11 +295,12 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
         trials: args.trials,
         seed: args.seed,
         trial_time_limit: args.trial_time_limit,
-        deadline,
+        deadline: trials_deadline,
     };
     let (widths, mut interrupted) = run_trials(&search, &spec, &plan, threads, &interrupt, &bars)?;
     let exact = if args.exact && !interrupted {
-        let limits = Limits::time_limit(args.exact_time_limit).with_interrupt(interrupt.clone());
+        let limits = Limits::time_limit(within(args.exact_time_limit, deadline))
+            .with_interrupt(interrupt.clone());
         let e = run_exact(&search, threads, &limits, &bars)?;
         interrupted |= e.status == SearchStatus::Interrupted.name();
         Some(e)
@@ -258,11 +309,11 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     };
     bars.clear().ok();
 
-    let relu = HiddenActivations::of(&net) == HiddenActivations::Relu;
-    let activation = if args.no_activation_bound || interrupted || !relu {
+    let activation = if !activation_wanted || interrupted {
         None
     } else {
-        Some(super::bounds::activation(&net, &domain, &args.milp, Some(args.bounds_time_limit))?.1)
+        let budget = within(Some(args.bounds_time_limit), deadline);
+        Some(super::bounds::activation(&net, &domain, &args.milp, budget)?.1)
     };
     let (architecture, architecture_name): (BigUint, _) = architecture_upper_bound(&net);
     let report = EstimateReport {
@@ -274,7 +325,7 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
         alpha: plan.alpha,
         confidence: 1.0 - plan.failure,
         threshold: plan.threshold,
-        best_lower_bound: best_bound(&widths),
+        best_lower_bound: best_bound(&widths, 1.0 - plan.failure),
         widths,
         exact,
         upper_bounds: UpperBounds {
@@ -285,6 +336,7 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
             activation_log2: activation.as_ref().map(|a| a.log2),
             activation_milps: activation.as_ref().map(|a| a.milps),
             activation_seconds: activation.as_ref().map(|a| a.seconds),
+            activation_milps_skipped: activation.as_ref().map(|a| a.milps_skipped),
             activation: activation.map(|a| a.bound),
         },
         interrupted,
@@ -308,6 +360,19 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     })
 }
 
+/// The part of `--time-limit` the trials get when the exact count or the activation bound
+/// follows them.
+const TRIALS_SHARE: f64 = 0.8;
+
+/// A stage's own time limit, cut to what is left before the command's deadline.
+fn within(limit: Option<f64>, deadline: Option<Instant>) -> Option<f64> {
+    let left = deadline.map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64());
+    match (limit, left) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// What trials to run.
 pub struct TrialSpec<'a> {
     /// XOR widths, compared side by side.
@@ -324,13 +389,31 @@ pub struct TrialSpec<'a> {
 
 /// Runs every (width, trial) on `threads` threads; returns the per-width reports (in width
 /// order, whatever the threads) and whether Ctrl-C stopped it.
+///
+/// The trial set is fixed before the run: every planned trial counts. Once Ctrl-C or the
+/// deadline stops the run no trial starts; those that never started count at level 0, those
+/// cut short at their witnessed level. Jobs go trial by trial across the widths, so a stop
+/// leaves every width with (nearly) the same number of started trials.
 pub fn run_trials(
     search: &RegionSearch<'_>,
     spec: &TrialSpec<'_>,
     plan: &Plan,
     threads: usize,
-    interrupt: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+    interrupt: &Arc<AtomicBool>,
     bars: &MultiProgress,
+) -> Result<(Vec<WidthReport>, bool)> {
+    run_trials_observed(search, spec, plan, threads, interrupt, bars, |_| {})
+}
+
+/// [`run_trials`], calling `on_trial(job)` as each started trial ends (on its thread).
+fn run_trials_observed(
+    search: &RegionSearch<'_>,
+    spec: &TrialSpec<'_>,
+    plan: &Plan,
+    threads: usize,
+    interrupt: &Arc<AtomicBool>,
+    bars: &MultiProgress,
+    on_trial: impl Fn(usize) + Sync,
 ) -> Result<(Vec<WidthReport>, bool)> {
     let width_bars: Vec<ProgressBar> = spec
         .widths
@@ -345,52 +428,67 @@ pub fn run_trials(
             bar
         })
         .collect();
-    // One job per (width, trial); results come back in job order whatever the threads.
-    let jobs = spec.widths.len() * spec.trials;
+    let nw = spec.widths.len();
+    // Job j is trial j / nw of width j % nw; results come back in job order whatever the
+    // threads.
+    let jobs = nw * spec.trials;
     // Every trial gets the same share of what is left of the budget, so that no width is
     // starved; 15% is held back because a trial notices its deadline only between nodes.
     let share = spec.deadline.map(|d| {
         0.85 * d.saturating_duration_since(Instant::now()).as_secs_f64()
             / jobs.div_ceil(threads) as f64
     });
+    let failed = AtomicBool::new(false);
+    let stop = || {
+        interrupt.load(Ordering::Relaxed)
+            || failed.load(Ordering::Relaxed)
+            || spec.deadline.is_some_and(|d| Instant::now() >= d)
+    };
     let mut per_width: Vec<Vec<TrialReport>> = spec.widths.iter().map(|_| Vec::new()).collect();
-    let mut interrupted = false;
+    let mut levels: Vec<Vec<u32>> = spec.widths.iter().map(|_| Vec::new()).collect();
     let mut first_error = None;
-    parallel::run_ordered(
+    parallel::run_ordered_until(
         jobs,
         threads,
+        stop,
         |job| {
-            let (w, r) = (job / spec.trials, job % spec.trials);
+            let (w, r) = (job % nw, job / nw);
             let width = spec.widths[w];
             let limits = Limits {
                 deadline: trial_deadline(spec.deadline, spec.trial_time_limit, share),
                 interrupt: Some(interrupt.clone()),
             };
             let outcome = search.run_trial(width, spec.seed, stream(width, r), &limits);
-            if let Ok(o) = &outcome
-                && o.status != SearchStatus::Interrupted
-            {
-                width_bars[w].inc(1);
-                width_bars[w].set_message(format!("last level {}", o.level));
+            match &outcome {
+                Ok(o) => {
+                    width_bars[w].inc(1);
+                    width_bars[w].set_message(format!("last level {}", o.level));
+                }
+                Err(_) => failed.store(true, Ordering::Relaxed),
             }
+            on_trial(job);
             outcome
         },
-        |job, outcome: Result<TrialOutcome, _>| {
-            let (w, r) = (job / spec.trials, job % spec.trials);
+        |job, outcome: Option<Result<TrialOutcome, _>>| {
+            let (w, r) = (job % nw, job / nw);
             match outcome {
-                Err(e) => {
+                Some(Err(e)) => {
                     first_error.get_or_insert(e);
                 }
-                Ok(o) if o.status == SearchStatus::Interrupted => interrupted = true,
-                Ok(o) => per_width[w].push(TrialReport {
-                    trial: r,
-                    stream: stream(spec.widths[w], r),
-                    level: o.level,
-                    status: o.status.name(),
-                    seconds: o.seconds,
-                    lp_solves: o.stats.lp_solves,
-                    regions_found: o.stats.regions,
-                }),
+                Some(Ok(o)) => {
+                    levels[w].push(o.level);
+                    per_width[w].push(TrialReport {
+                        trial: r,
+                        stream: stream(spec.widths[w], r),
+                        level: o.level,
+                        status: o.status.name(),
+                        seconds: o.seconds,
+                        lp_solves: o.stats.lp_solves,
+                        regions_found: o.stats.regions,
+                    });
+                }
+                // Never started: it counts, at level 0.
+                None => levels[w].push(0),
             }
         },
     );
@@ -401,11 +499,10 @@ pub fn run_trials(
     let widths = spec
         .widths
         .iter()
-        .zip(per_width)
-        .filter(|(_, trials)| !(interrupted && trials.is_empty()))
-        .map(|(&width, trials)| summarize(width, trials, plan))
+        .zip(per_width.into_iter().zip(levels))
+        .map(|(&width, (trials, levels))| summarize(width, trials, levels, plan))
         .collect();
-    Ok((widths, interrupted))
+    Ok((widths, interrupt.load(Ordering::Relaxed)))
 }
 
 /// The exact count on `threads` threads (a lower bound when `limits` stop it).
@@ -454,8 +551,13 @@ fn trial_deadline(
     .min()
 }
 
-fn summarize(width: XorWidth, trials: Vec<TrialReport>, plan: &Plan) -> WidthReport {
-    let levels: Vec<u32> = trials.iter().map(|t| t.level).collect();
+/// One width's report from its started trials and the levels of all its planned trials.
+fn summarize(
+    width: XorWidth,
+    trials: Vec<TrialReport>,
+    levels: Vec<u32>,
+    plan: &Plan,
+) -> WidthReport {
     let mut sorted = levels.clone();
     sorted.sort_unstable();
     let n = sorted.len();
@@ -466,17 +568,26 @@ fn summarize(width: XorWidth, trials: Vec<TrialReport>, plan: &Plan) -> WidthRep
             (sorted[n / 2 - 1] + sorted[n / 2]) as f64 / 2.0
         }
     });
-    let per_trial = |total: f64| if n == 0 { 0.0 } else { total / n as f64 };
+    let started = trials.len();
+    let per_trial = |total: f64| {
+        if started == 0 {
+            0.0
+        } else {
+            total / started as f64
+        }
+    };
+    let exhausted = trials.iter().filter(|t| t.status == "complete").count();
     WidthReport {
         xor: width.to_string(),
         level_min: sorted.first().copied(),
         level_median: median,
         level_max: sorted.last().copied(),
-        // After Ctrl-C, n may be below the planned number of trials: the failure
-        // probability is then computed for the n trials that finished.
+        // `levels` holds every planned trial, so the failure probability is the planned one.
         lower_bound: mbound(&levels, plan.alpha).map(|b| BoundReport::new(&b)),
         tail_bound: tail_bound(&levels, plan.threshold, plan.failure).map(|b| BoundReport::new(&b)),
-        exhausted_trials: trials.iter().filter(|t| t.status == "complete").count(),
+        exhausted_trials: exhausted,
+        cut_short_trials: started - exhausted,
+        never_started_trials: n - started,
         seconds_per_trial: per_trial(trials.iter().map(|t| t.seconds).sum()),
         lp_solves_per_trial: per_trial(trials.iter().map(|t| t.lp_solves as f64).sum()),
         levels,
@@ -484,13 +595,17 @@ fn summarize(width: XorWidth, trials: Vec<TrialReport>, plan: &Plan) -> WidthRep
     }
 }
 
-/// The largest MBound bound over the widths; its confidence by the union bound.
-fn best_bound(widths: &[WidthReport]) -> Option<BestBound> {
+/// The largest MBound bound among the widths whose bound holds with probability at least
+/// `confidence` (the planned one; a bound of lower confidence is never preferred, however
+/// large); its confidence by the union bound over the widths compared.
+fn best_bound(widths: &[WidthReport], confidence: f64) -> Option<BestBound> {
     let bounds: Vec<(&WidthReport, &BoundReport)> = widths
         .iter()
         .filter_map(|w| w.lower_bound.as_ref().map(|b| (w, b)))
+        .filter(|(_, b)| b.confidence >= confidence - 1e-12)
         .collect();
     let failure: f64 = bounds.iter().map(|(_, b)| 1.0 - b.confidence).sum();
+    let compared = bounds.len();
     let (w, b) = bounds
         .into_iter()
         .max_by(|a, b| a.1.log2.total_cmp(&b.1.log2))?;
@@ -499,6 +614,7 @@ fn best_bound(widths: &[WidthReport]) -> Option<BestBound> {
         log2: b.log2,
         value: b.value.clone(),
         confidence: (1.0 - failure).max(0.0),
+        widths_compared: compared,
     })
 }
 
@@ -533,7 +649,7 @@ fn print_text(r: &EstimateReport) {
     for w in &r.widths {
         let levels = match (w.level_min, w.level_median, w.level_max) {
             (Some(a), Some(m), Some(b)) => format!("{a}/{m}/{b}"),
-            _ => "no trial finished".into(),
+            _ => "-".into(),
         };
         table.push(vec![
             format!("xor {}", w.xor),
@@ -600,7 +716,12 @@ fn print_text(r: &EstimateReport) {
             (Some(v), Some(l), Some(s), Some(m)) => vec![
                 "upper (activ.)".into(),
                 "-".into(),
-                format!("<= {v} (2^{l:.2})"),
+                match u.activation_milps_skipped {
+                    Some(k) if k > 0 => {
+                        format!("<= {v} (2^{l:.2}; {k} MILPs skipped at the time limit)")
+                    }
+                    _ => format!("<= {v} (2^{l:.2})"),
+                },
                 "HiGHS dual bds".into(),
                 "-".into(),
                 format!("{s:.3}"),
@@ -626,16 +747,99 @@ fn print_text(r: &EstimateReport) {
         println!();
         println!(
             "best lower bound: xor {}: 2^{:.2} = {} (holds with probability >= {:.4} after taking the best of {} widths)",
-            b.xor,
-            b.log2,
-            b.value,
-            b.confidence,
-            r.widths.len()
+            b.xor, b.log2, b.value, b.confidence, b.widths_compared
         );
     }
-    if r.interrupted {
-        println!("interrupted: bounds use only the trials that finished");
+    print_cut_short(r);
+}
+
+/// Which trials were cut short or never started, width by width, and what they count as.
+fn print_cut_short(r: &EstimateReport) {
+    let short: Vec<&WidthReport> = r
+        .widths
+        .iter()
+        .filter(|w| w.cut_short_trials + w.never_started_trials > 0)
+        .collect();
+    if short.is_empty() {
+        if r.interrupted {
+            println!();
+            println!("interrupted after every trial had finished: what follows them is partial");
+        }
+        return;
     }
+    println!();
+    println!(
+        "{}: every width's bound uses all {} planned trials; a trial cut short counts at the level it witnessed, one never started at level 0, so the bounds keep their stated confidence",
+        if r.interrupted {
+            "interrupted"
+        } else {
+            "time limit"
+        },
+        r.trials_per_width
+    );
+    for w in short {
+        let mut parts = Vec::new();
+        for (status, by) in [
+            ("time limit", "the time limit"),
+            ("interrupted", "Ctrl-C"),
+            ("stopped", "a stop"),
+        ] {
+            let cut: Vec<usize> = w
+                .trials
+                .iter()
+                .filter(|t| t.status == status)
+                .map(|t| t.trial)
+                .collect();
+            if !cut.is_empty() {
+                parts.push(format!(
+                    "{} cut short by {by} (trials {})",
+                    cut.len(),
+                    ranges(&cut)
+                ));
+            }
+        }
+        if w.never_started_trials > 0 {
+            let first = w.levels.len() - w.never_started_trials;
+            let last = w.levels.len() - 1;
+            parts.push(format!(
+                "{} never started (trials {})",
+                w.never_started_trials,
+                if first == last {
+                    first.to_string()
+                } else {
+                    format!("{first}-{last}")
+                }
+            ));
+        }
+        println!("  xor {}: {}", w.xor, parts.join("; "));
+    }
+}
+
+/// Sorted indices as ranges, `0-3, 5, 9-12`; after 8 ranges, `...`.
+fn ranges(sorted: &[usize]) -> String {
+    const SHOWN: usize = 8;
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &i in sorted {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == i => *end = i,
+            _ => runs.push((i, i)),
+        }
+    }
+    let mut parts: Vec<String> = runs
+        .iter()
+        .take(SHOWN)
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    if runs.len() > SHOWN {
+        parts.push("...".into());
+    }
+    parts.join(", ")
 }
 
 #[derive(Serialize)]
@@ -667,10 +871,22 @@ struct CsvRow<'a> {
     upper_bound_architecture: &'a str,
     upper_bound_architecture_name: &'a str,
     upper_bound_activation: Option<&'a str>,
+    cut_short_trials: usize,
+    never_started_trials: usize,
 }
 
 fn write_csv(writer: &mut csv::Writer<std::fs::File>, r: &EstimateReport) -> Result<()> {
-    let join = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(";");
+    // One string per list: a million levels must not cost a million allocations.
+    let join = |v: &[u32]| {
+        let mut out = String::with_capacity(3 * v.len());
+        for (i, x) in v.iter().enumerate() {
+            if i > 0 {
+                out.push(';');
+            }
+            write!(out, "{x}").expect("writing to a String");
+        }
+        out
+    };
     let widths: Vec<u32> = r.network.hidden_widths.iter().map(|&w| w as u32).collect();
     for w in &r.widths {
         writer.serialize(CsvRow {
@@ -701,8 +917,196 @@ fn write_csv(writer: &mut csv::Writer<std::fs::File>, r: &EstimateReport) -> Res
             upper_bound_architecture: &r.upper_bounds.architecture,
             upper_bound_architecture_name: r.upper_bounds.architecture_name,
             upper_bound_activation: r.upper_bounds.activation.as_deref(),
+            cut_short_trials: w.cut_short_trials,
+            never_started_trials: w.never_started_trials,
         })?;
     }
     writer.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use indicatif::ProgressDrawTarget;
+    use mipbound_formulation::Domain;
+    use mipbound_network::Network;
+
+    use super::*;
+
+    const R: usize = 6;
+
+    fn network() -> (Network, Domain) {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mlp-2-8-8-3.json");
+        let net = mipbound_network::formats::load(&path, None).unwrap();
+        (net, Domain::uniform(2, -3.0, 3.0).unwrap())
+    }
+
+    fn spec(widths: &[XorWidth]) -> TrialSpec<'_> {
+        TrialSpec {
+            widths,
+            trials: R,
+            seed: 4,
+            trial_time_limit: None,
+            deadline: None,
+        }
+    }
+
+    fn hidden() -> MultiProgress {
+        MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
+    }
+
+    /// Every width keeps all `R` planned trials, and its bounds are read from all of them
+    /// at the planned confidence.
+    fn assert_every_planned_trial_counts(widths: &[WidthReport], plan: &Plan) {
+        assert_eq!(widths.len(), 2);
+        for w in widths {
+            assert_eq!(w.levels.len(), R, "xor {}", w.xor);
+            assert_eq!(
+                w.exhausted_trials + w.cut_short_trials + w.never_started_trials,
+                R
+            );
+            assert_eq!(w.trials.len(), R - w.never_started_trials);
+            let lower = w.lower_bound.as_ref().unwrap();
+            assert_eq!(lower.level, *w.levels.iter().min().unwrap());
+            assert!((lower.confidence - (1.0 - plan.failure)).abs() < 1e-15);
+            assert!(w.tail_bound.is_some());
+        }
+    }
+
+    #[test]
+    fn interrupt_before_the_trials_counts_every_planned_trial_at_level_0() {
+        let (net, domain) = network();
+        let search = RegionSearch::new(&net, &domain, SearchSettings::default()).unwrap();
+        let widths = [XorWidth::Fixed(2), XorWidth::Fixed(3)];
+        let plan = plan_from(R, &widths, None, Some(0.9), None).unwrap();
+        let flag = Arc::new(AtomicBool::new(true));
+        let (reports, interrupted) =
+            run_trials(&search, &spec(&widths), &plan, 2, &flag, &hidden()).unwrap();
+        assert!(interrupted);
+        assert_every_planned_trial_counts(&reports, &plan);
+        for w in &reports {
+            assert_eq!(w.levels, vec![0; R]);
+            assert_eq!(w.never_started_trials, R);
+        }
+    }
+
+    #[test]
+    fn interrupt_after_some_trials_counts_every_planned_trial_at_its_witnessed_level() {
+        let (net, domain) = network();
+        let search = RegionSearch::new(&net, &domain, SearchSettings::default()).unwrap();
+        let widths = [XorWidth::Fixed(2), XorWidth::Fixed(3)];
+        let plan = plan_from(R, &widths, None, Some(0.9), None).unwrap();
+        let never = Arc::new(AtomicBool::new(false));
+        let (full, _) = run_trials(&search, &spec(&widths), &plan, 1, &never, &hidden()).unwrap();
+        assert!(full.iter().all(|w| w.exhausted_trials == R));
+        // A zero trial time limit cuts every trial at its first node: levels are witnessed.
+        for (k, trial_time_limit) in [(1, None), (5, None), (8, None), (5, Some(0.0))] {
+            let spec = TrialSpec {
+                trial_time_limit,
+                ..spec(&widths)
+            };
+            let flag = Arc::new(AtomicBool::new(false));
+            let ended = AtomicUsize::new(0);
+            let (reports, interrupted) =
+                run_trials_observed(&search, &spec, &plan, 2, &flag, &hidden(), |_| {
+                    if ended.fetch_add(1, Ordering::SeqCst) + 1 == k {
+                        flag.store(true, Ordering::SeqCst);
+                    }
+                })
+                .unwrap();
+            assert!(interrupted);
+            assert_every_planned_trial_counts(&reports, &plan);
+            let started: usize = reports.iter().map(|w| w.trials.len()).sum();
+            // The k-th trial to end stops the run: at most one more (on the other thread)
+            // had started; trials go trial by trial across the widths.
+            assert!((k..=k + 1).contains(&started), "k {k}: {started} started");
+            assert!(reports.iter().all(|w| w.never_started_trials > 0));
+            for (w, reference) in reports.iter().zip(&full) {
+                for (r, &level) in w.levels.iter().enumerate() {
+                    match w.trials.get(r) {
+                        Some(t) => {
+                            assert_eq!(t.trial, r);
+                            assert_eq!(t.level, level);
+                            if t.status == "complete" {
+                                assert_eq!(level, reference.levels[r]);
+                            } else {
+                                assert!(["interrupted", "time limit"].contains(&t.status));
+                                assert!(level <= reference.levels[r]);
+                            }
+                            if trial_time_limit.is_some() {
+                                assert_ne!(t.status, "complete");
+                            }
+                        }
+                        None => assert_eq!(level, 0, "never started: level 0"),
+                    }
+                }
+            }
+        }
+    }
+
+    fn width_with_bound(xor: &str, log2: f64, confidence: f64) -> WidthReport {
+        WidthReport {
+            xor: xor.into(),
+            trials: Vec::new(),
+            levels: Vec::new(),
+            level_min: None,
+            level_median: None,
+            level_max: None,
+            lower_bound: Some(BoundReport {
+                level: log2.ceil() as u32,
+                alpha: 0.5,
+                log2,
+                value: log2.exp2().ceil().to_string(),
+                confidence,
+            }),
+            tail_bound: None,
+            exhausted_trials: 0,
+            cut_short_trials: 0,
+            never_started_trials: 0,
+            seconds_per_trial: 0.0,
+            lp_solves_per_trial: 0.0,
+        }
+    }
+
+    #[test]
+    fn best_bound_never_prefers_a_bound_below_the_planned_confidence() {
+        let widths = [
+            width_with_bound("2", 12.5, 0.23),
+            width_with_bound("3", 6.5, 0.989),
+            width_with_bound("4", 7.5, 0.989),
+        ];
+        let best = best_bound(&widths, 0.989).unwrap();
+        assert_eq!(best.xor, "4");
+        assert_eq!(best.log2, 7.5);
+        assert_eq!(best.widths_compared, 2);
+        assert!((best.confidence - 0.978).abs() < 1e-12);
+        assert!(best_bound(&widths[..1], 0.989).is_none());
+    }
+
+    #[test]
+    fn trial_counts_are_bounded() {
+        let one = [XorWidth::Fixed(3)];
+        assert!(plan_from(MAX_TRIALS, &one, None, None, None).is_ok());
+        let err = plan_from(MAX_TRIALS + 1, &one, None, None, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--trials must be at most 1000000 (got 1000001)"
+        );
+        let many: Vec<XorWidth> = (1..=11).map(XorWidth::Fixed).collect();
+        let err = plan_from(MAX_TRIALS, &many, None, None, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--trials (1000000) times the number of --xor widths (11) must be at most 10000000"
+        );
+    }
+
+    #[test]
+    fn cut_short_trials_print_as_ranges() {
+        assert_eq!(ranges(&[0, 1, 2, 5, 7, 8]), "0-2, 5, 7-8");
+        let spread: Vec<usize> = (0..20).map(|i| 2 * i).collect();
+        assert_eq!(ranges(&spread), "0, 2, 4, 6, 8, 10, 12, 14, ...");
+    }
 }

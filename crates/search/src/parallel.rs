@@ -22,39 +22,69 @@ where
     W: Fn(usize) -> T + Sync,
     D: FnMut(usize, T),
 {
-    let threads = threads.clamp(1, jobs.max(1));
-    if threads == 1 {
-        for i in 0..jobs {
-            on_done(i, work(i));
-        }
-        return;
-    }
-    let next = AtomicUsize::new(0);
-    let (sender, receiver) = mpsc::channel::<(usize, T)>();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let sender = sender.clone();
-            let (next, work) = (&next, &work);
-            scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= jobs || sender.send((i, work(i))).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(sender);
-        let mut pending = BTreeMap::new();
-        let mut expected = 0;
-        for (i, result) in receiver {
-            pending.insert(i, result);
-            while let Some(result) = pending.remove(&expected) {
-                on_done(expected, result);
-                expected += 1;
+    run_ordered_until(
+        jobs,
+        threads,
+        || false,
+        work,
+        |i, result: Option<T>| {
+            if let Some(result) = result {
+                on_done(i, result);
             }
+        },
+    );
+}
+
+/// Like [`run_ordered`], but no job starts once `stop()` is true. The jobs that started are
+/// always a prefix `0..n`; `on_done(i, Some(result))` is called for them in order, then
+/// `on_done(i, None)` for each of `n..jobs`, in order, without calling `work`. So the set of
+/// jobs is fixed before the run, and a job that never started costs nothing but that call.
+pub fn run_ordered_until<T, S, W, D>(jobs: usize, threads: usize, stop: S, work: W, mut on_done: D)
+where
+    T: Send,
+    S: Fn() -> bool + Sync,
+    W: Fn(usize) -> T + Sync,
+    D: FnMut(usize, Option<T>),
+{
+    let threads = threads.clamp(1, jobs.max(1));
+    let mut started = 0;
+    if threads == 1 {
+        while started < jobs && !stop() {
+            on_done(started, Some(work(started)));
+            started += 1;
         }
-    });
+    } else {
+        let next = AtomicUsize::new(0);
+        let (sender, receiver) = mpsc::channel::<(usize, T)>();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let sender = sender.clone();
+                let (next, work, stop) = (&next, &work, &stop);
+                scope.spawn(move || {
+                    while !stop() {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= jobs || sender.send((i, work(i))).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(sender);
+            let mut pending = BTreeMap::new();
+            for (i, result) in receiver {
+                pending.insert(i, result);
+                while let Some(result) = pending.remove(&started) {
+                    on_done(started, Some(result));
+                    started += 1;
+                }
+            }
+        });
+        // Every index taken from the counter was run and delivered: they form `0..started`.
+        debug_assert!(started == jobs.min(next.load(Ordering::Relaxed)));
+    }
+    for i in started..jobs {
+        on_done(i, None);
+    }
 }
 
 #[cfg(test)]
@@ -78,6 +108,38 @@ mod tests {
                 |i, v| seen.push((i, v)),
             );
             assert_eq!(seen, (0..50).map(|i| (i, i * i)).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn jobs_after_the_stop_are_reported_as_never_started() {
+        use std::sync::atomic::AtomicBool;
+        for threads in [1, 2, 5] {
+            let stop = AtomicBool::new(false);
+            let mut seen = Vec::new();
+            run_ordered_until(
+                1000,
+                threads,
+                || stop.load(Ordering::Relaxed),
+                |i| {
+                    if i == 10 {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    i * 2
+                },
+                |i, v| seen.push((i, v)),
+            );
+            assert_eq!(seen.len(), 1000);
+            let started = seen.iter().take_while(|(_, v)| v.is_some()).count();
+            // Job 10 ran; at most one more job per other thread slipped in before the stop.
+            assert!(
+                (11..=10 + threads).contains(&started),
+                "{threads}: {started}"
+            );
+            for (k, (i, v)) in seen.iter().enumerate() {
+                assert_eq!(*i, k);
+                assert_eq!(*v, (k < started).then_some(k * 2));
+            }
         }
     }
 }
