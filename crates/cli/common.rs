@@ -1,5 +1,6 @@
 //! Loading networks and domains from arguments, and the Ctrl-C flag.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -25,6 +26,67 @@ pub fn parse_domain(spec: &str, dim: usize) -> Result<Domain> {
             .with_context(|| format!("--box {spec}: '{s}' is not a number"))
     };
     Domain::uniform(dim, parse(lo)?, parse(hi)?).with_context(|| format!("--box {spec}"))
+}
+
+/// Refuses an output path (given with `option`) that is one of the input files: writing it
+/// would destroy the input. Compared by file identity (hard and symbolic links included)
+/// and, for an output that does not exist yet, by canonical folder and name.
+pub fn refuse_overwrite(option: &str, output: &Path, inputs: &[&Path]) -> Result<()> {
+    if let Some(input) = inputs.iter().find(|input| same_file(output, input)) {
+        bail!(
+            "{option} {}: that is the input file {}; writing it would destroy the input",
+            output.display(),
+            input.display()
+        );
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return (ma.dev(), ma.ino()) == (mb.dev(), mb.ino());
+        }
+    }
+    matches!((canonical(a), canonical(b)), (Some(ca), Some(cb)) if ca == cb)
+}
+
+/// The canonical path of `path`, or of its folder joined with its name if it does not exist.
+fn canonical(path: &Path) -> Option<PathBuf> {
+    if let Ok(c) = std::fs::canonicalize(path) {
+        return Some(c);
+    }
+    let name = path.file_name()?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(parent).ok()?.join(name))
+}
+
+/// Replaces `path` with `bytes` atomically: written to a temporary file beside it, synced,
+/// then renamed over it, so that a failure (a full disk, Ctrl-C) leaves the old file whole.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp-{}",
+        name.unwrap_or_default(),
+        std::process::id()
+    ));
+    let written = (|| -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        std::io::Write::write_all(&mut file, bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        bail!("writing {}: {e}", path.display());
+    }
+    Ok(())
 }
 
 /// Loads the network and the domain together.

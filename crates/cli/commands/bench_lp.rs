@@ -99,6 +99,6 @@ pub fn run(args: BenchLpArgs) -> Result<ExitCode> {
         dense_fallbacks: dense.fallbacks(),
         seed: args.seed,
     };
-    print_json(&report);
+    print_json(&report)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::EXIT_INTERRUPTED;
 use crate::args::CountArgs;
-use crate::common::{interrupt_flag, load_network_and_domain, threads};
+use crate::common::{interrupt_flag, load_network_and_domain, refuse_overwrite, threads};
 use crate::progress;
 use crate::report::{NetworkSummary, print_json, print_table, row};
 
@@ -109,12 +109,15 @@ impl PatternHooks for SubtreeHooks<'_> {
 }
 
 pub fn run(args: CountArgs) -> Result<ExitCode> {
+    if let Some(path) = &args.patterns {
+        refuse_overwrite("--patterns", path, &[&args.net.net])?;
+    }
     let (net, domain) = load_network_and_domain(&args.net)?;
     if !(args.margin_tolerance.is_finite() && args.margin_tolerance > 0.0) {
         bail!("--margin-tolerance must be a positive number");
     }
     if let Some(t) = args.time_limit
-        && !(t.is_finite() && t >= 0.0)
+        && (t.is_nan() || t < 0.0)
     {
         bail!("--time-limit must be a non-negative number of seconds");
     }
@@ -200,7 +203,7 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         threads,
     };
     if args.json {
-        print_json(&report);
+        print_json(&report)?;
     } else {
         print_text(&report);
     }

@@ -2,23 +2,24 @@
 //! count and the upper bounds in the same table.
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar};
 use mipbound_bounds::architecture::{HiddenActivations, architecture_upper_bound};
 use mipbound_bounds::probabilistic::{LowerBound, alpha_for_confidence, mbound, tail_bound};
 use mipbound_bounds::{BigUint, log2};
 use mipbound_network::Pattern;
 use mipbound_parity::XorWidth;
 use mipbound_search::{
-    CountRegions, Flow, Limits, RegionSearch, SearchSettings, SearchStatus, TrialOutcome, parallel,
+    CountRegions, Flow, Limits, RegionSearch, SearchSettings, SearchStatus, TrialOutcome,
+    deadline_after, parallel,
 };
 use serde::Serialize;
 
 use super::EXIT_INTERRUPTED;
 use crate::args::EstimateArgs;
-use crate::common::{interrupt_flag, load_network_and_domain, threads};
+use crate::common::{interrupt_flag, load_network_and_domain, refuse_overwrite, threads};
 use crate::progress;
 use crate::report::{NetworkSummary, print_json, print_table, row};
 
@@ -188,11 +189,11 @@ pub fn plan_from(
     })
 }
 
-/// Checks that optional time limits are non-negative numbers.
+/// Checks that optional time limits are non-negative numbers (huge ones mean no limit).
 pub fn check_seconds(limits: &[(&str, Option<f64>)]) -> Result<()> {
     for (flag, value) in limits {
         if let Some(v) = value
-            && !(v.is_finite() && *v >= 0.0)
+            && (v.is_nan() || *v < 0.0)
         {
             bail!("{flag} must be a non-negative number of seconds");
         }
@@ -219,6 +220,9 @@ fn plan(args: &EstimateArgs) -> Result<Plan> {
 }
 
 pub fn run(args: EstimateArgs) -> Result<ExitCode> {
+    if let Some(path) = &args.csv {
+        refuse_overwrite("--csv", path, &[&args.net.net])?;
+    }
     let (net, domain) = load_network_and_domain(&args.net)?;
     let plan = plan(&args)?;
     let start = Instant::now();
@@ -236,7 +240,7 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
         None => None,
     };
     let interrupt = interrupt_flag();
-    let deadline = args.time_limit.map(|s| start + Duration::from_secs_f64(s));
+    let deadline = args.time_limit.and_then(|s| deadline_after(start, s));
 
     let bars = MultiProgress::with_draw_target(progress::draw_target());
     let threads = threads(args.threads)?;
@@ -291,13 +295,11 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
         threads,
         seconds: start.elapsed().as_secs_f64(),
     };
-    if let Some(writer) = csv_writer.as_mut() {
-        write_csv(writer, &report).with_context(|| {
-            format!("writing {}", args.csv.as_ref().expect("csv path").display())
-        })?;
+    if let (Some(writer), Some(path)) = (csv_writer.as_mut(), &args.csv) {
+        write_csv(writer, &report).with_context(|| format!("writing {}", path.display()))?;
     }
     if args.json {
-        print_json(&report);
+        print_json(&report)?;
     } else {
         print_text(&report);
     }
@@ -337,10 +339,9 @@ pub fn run_trials(
         .iter()
         .map(|width| {
             let bar = bars.add(ProgressBar::new(spec.trials as u64));
-            bar.set_style(
-                ProgressStyle::with_template("xor {prefix:>5} {bar:30} {pos}/{len} trials {msg}")
-                    .expect("valid template"),
-            );
+            bar.set_style(progress::style(
+                "xor {prefix:>5} {bar:30} {pos}/{len} trials {msg}",
+            ));
             bar.set_prefix(width.to_string());
             bar
         })
@@ -445,8 +446,8 @@ fn trial_deadline(
 ) -> Option<Instant> {
     let now = Instant::now();
     [
-        per_trial.map(|s| now + Duration::from_secs_f64(s)),
-        share.map(|s| now + Duration::from_secs_f64(s)),
+        per_trial.and_then(|s| deadline_after(now, s)),
+        share.and_then(|s| deadline_after(now, s)),
         global,
     ]
     .into_iter()

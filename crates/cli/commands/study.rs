@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::EXIT_INTERRUPTED;
 use super::batch::{BatchRun, BatchSettings, Shard, read_records, results_paths, run_batch};
 use crate::args::{MilpArgs, StudyArgs};
-use crate::common::threads;
+use crate::common::{refuse_overwrite, threads};
 use crate::{plots, summary};
 
 /// A study configuration (TOML). Relative paths are relative to the working directory.
@@ -194,6 +194,19 @@ fn train_members(config: &StudyConfig, members: &[Member], shard: Option<Shard>)
 
 pub fn run(args: StudyArgs) -> Result<ExitCode> {
     let config = StudyConfig::load(&args.config)?;
+    let (jsonl, csv) = results_paths(&config.out, args.shard);
+    for output in [
+        jsonl,
+        csv,
+        config.out.join("summary.md"),
+        config.out.join("summary.json"),
+    ] {
+        refuse_overwrite(
+            &format!("{}: out", args.config.display()),
+            &output,
+            &[&args.config],
+        )?;
+    }
     let members = config.members();
     if !args.summarize_only {
         let trained = train_members(&config, &members, args.shard)?;

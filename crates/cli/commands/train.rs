@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use mipbound_train::{TrainSettings, load_dir, train};
 
 use crate::args::TrainArgs;
+use crate::common::refuse_overwrite;
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     if args.widths.is_empty() || args.widths.contains(&0) {
@@ -20,6 +21,14 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     if !(0.0..1.0).contains(&args.test_fraction) {
         bail!("--test-fraction must be in [0, 1)");
     }
+    let onnx = args.out.with_extension("onnx");
+    // The images are the inputs: neither output may replace one of them.
+    let data_files: Vec<std::path::PathBuf> = std::fs::read_dir(&args.data)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    let inputs: Vec<&std::path::Path> = data_files.iter().map(|p| p.as_path()).collect();
+    refuse_overwrite("--out", &args.out, &inputs)?;
+    refuse_overwrite("--out", &onnx, &inputs)?;
     let (train_set, test_set) = load_dir(&args.data, args.test_fraction, args.split_seed)?;
     if train_set.is_empty() {
         bail!("{}: no training images", args.data.display());
@@ -36,7 +45,6 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     meta.insert("data".into(), args.data.display().to_string().into());
     meta.insert("split_seed".into(), args.split_seed.into());
     mipbound_network::formats::save(&trained.network, &args.out, None)?;
-    let onnx = args.out.with_extension("onnx");
     mipbound_network::formats::save(&trained.network, &onnx, None)?;
     println!(
         "trained {:?} on {} images in {:.1} s: test accuracy {:.4} ({} images), train accuracy {:.4}, final loss {:.4}; wrote {} and {}",
