@@ -6,6 +6,7 @@ mod bounds;
 mod cli;
 mod exact;
 mod formats;
+mod hostile;
 mod oracle;
 mod study;
 mod trials;
