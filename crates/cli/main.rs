@@ -29,6 +29,13 @@ macro_rules! print {
     };
 }
 
+/// Like std's `eprintln!`, but a failing stderr is ignored instead of a panic.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {
+        $crate::output::note(format_args!($($arg)*))
+    };
+}
+
 mod args;
 mod commands;
 mod common;

@@ -3,7 +3,7 @@
 //! std's `println!` panics when stdout fails. Here a reader that went away (`| head -1`,
 //! EPIPE) ends the process quietly with exit code 0, as a SIGPIPE would without the noise,
 //! and any other failure (`> /dev/full`) is one error line and exit code 2. The crate's
-//! `println!` and `print!` macros (defined in main.rs) come here.
+//! `println!`, `print!` and `eprintln!` macros (defined in main.rs) come here.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -44,6 +44,12 @@ fn failed(e: &io::Error) -> u8 {
         error_line(&format!("writing to standard output: {e}"));
         EXIT_ERROR
     }
+}
+
+/// Prints a line on stderr (progress notes); a failing stderr is ignored.
+pub fn note(args: fmt::Arguments<'_>) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
 }
 
 /// Prints `error: MESSAGE` on stderr as one line, control characters escaped.
