@@ -143,6 +143,19 @@ fn mnist(dir: &Path) {
     }
 }
 
+/// Study configurations whose families are too large; `digits/` holds the images.
+fn big_studies(dir: &Path) {
+    mnist(dir);
+    let config = |total: u64, min_width: u64| {
+        format!(
+            "name = \"big\"\nout = \"study\"\n[data]\npath = \"digits\"\n[family]\ntotal_units = {total}\nnetworks_per_split = 1\nmin_width = {min_width}\n"
+        )
+    };
+    fs::write(dir.join("many.toml"), config(1_000_000_000_000, 1)).unwrap();
+    fs::write(dir.join("wide.toml"), config(40_000, 19_999)).unwrap();
+    fs::write(dir.join("overflow.toml"), config(4, u64::MAX / 2 + 1)).unwrap();
+}
+
 /// A real batch result in `out/`, then a torn last line (as Ctrl-C leaves it).
 fn batch_results(dir: &Path) {
     net(dir);
@@ -256,6 +269,10 @@ fn cases() -> Vec<Case> {
         case("generate 2^64", net, &["generate", "--widths", "2,18446744073709551616,1", "--out", "big.json"], 2, &["--widths", "too large"]),
         case("generate 20000 x 20000", net, &["generate", "--widths", "20000,20000,1", "--out", "big.json"], 2, &["--widths", "more than 100000000 weights"]),
         case("generate a huge maxout rank", net, &["generate", "--widths", "2,1000,1", "--activation", "maxout:1000000000", "--out", "big.json"], 2, &["--widths", "more than 100000000 weights"]),
+        case("train 2^32 units", mnist, &["train", "--data", "digits", "--widths", "4294967296,2", "--out", "t.json"], 2, &["--widths", "more than 100000000 weights"]),
+        case("study of 10^12 networks", big_studies, &["study", "many.toml"], 2, &["many.toml", "more than 100000 networks"]),
+        case("study of too wide networks", big_studies, &["study", "wide.toml"], 2, &["[family]", "more than 100000000 weights"]),
+        case("study with min_width 2^63", big_studies, &["study", "overflow.toml"], 2, &["overflow.toml", "min_width >= 1"]),
         // Time limits: huge means no limit, NaN is refused.
         case("count --time-limit 1e19", net, &["count", "net.json", "--time-limit", "1e19"], 0, NO_LINE),
         case("count --time-limit 1e300", net, &["count", "net.json", "--time-limit", "1e300"], 0, NO_LINE),

@@ -67,6 +67,41 @@ fn canonical(path: &Path) -> Option<PathBuf> {
     Some(std::fs::canonicalize(parent).ok()?.join(name))
 }
 
+/// Most weights and biases a network that mipbound makes (`generate`, `train`, `study`) may
+/// have: 800 MB of f64. Larger widths are refused before anything is allocated.
+pub const MAX_PARAMETERS: usize = 100_000_000;
+
+/// Weights and biases of a dense network with layer widths `widths` (input first), hidden
+/// layers of `rank` rows per unit, the last layer linear if `output_layer`; `None` past
+/// `usize`.
+pub fn parameters(widths: &[usize], rank: usize, output_layer: bool) -> Option<usize> {
+    let layers = widths.len().checked_sub(1)?;
+    (0..layers).try_fold(0usize, |total, l| {
+        let rank = if output_layer && l + 1 == layers {
+            1
+        } else {
+            rank
+        };
+        let rows = widths[l + 1].checked_mul(rank)?;
+        total.checked_add(rows.checked_mul(widths[l].checked_add(1)?)?)
+    })
+}
+
+/// Refuses (naming `what`) a network with more than [`MAX_PARAMETERS`] parameters.
+pub fn check_parameters(
+    what: &str,
+    widths: &[usize],
+    rank: usize,
+    output_layer: bool,
+) -> Result<()> {
+    match parameters(widths, rank, output_layer) {
+        Some(n) if n <= MAX_PARAMETERS => Ok(()),
+        _ => bail!(
+            "{what}: a network of widths {widths:?} would have more than {MAX_PARAMETERS} weights and biases (the most mipbound makes)"
+        ),
+    }
+}
+
 /// Replaces `path` with `bytes` atomically: written to a temporary file beside it, synced,
 /// then renamed over it, so that a failure (a full disk, Ctrl-C) leaves the old file whole.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -115,5 +150,24 @@ pub fn threads(requested: Option<usize>) -> Result<usize> {
         Some(0) => bail!("--threads must be at least 1"),
         Some(n) => Ok(n),
         None => Ok(mipbound_search::parallel::default_threads()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parameters;
+
+    #[test]
+    fn parameters_are_counted_with_overflow_checks() {
+        // 2x3 + 3 biases, then 3x1 + 1 (the output layer ignores the rank).
+        assert_eq!(parameters(&[2, 3, 1], 1, true), Some(13));
+        // maxout rank 2: 6 rows of 2 + 6 biases, then an output row of 3 + 1.
+        assert_eq!(parameters(&[2, 3, 1], 2, true), Some(22));
+        assert_eq!(
+            parameters(&[4_294_967_296, 4_294_967_296, 1], 1, true),
+            None
+        );
+        assert_eq!(parameters(&[2, usize::MAX, 1], 1, true), None);
+        assert_eq!(parameters(&[2, 3, 1], usize::MAX, false), None);
     }
 }

@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::EXIT_INTERRUPTED;
 use super::batch::{BatchRun, BatchSettings, Shard, read_records, results_paths, run_batch};
 use crate::args::{MilpArgs, StudyArgs};
-use crate::common::{refuse_overwrite, threads};
+use crate::common::{check_parameters, refuse_overwrite, threads};
 use crate::{plots, summary};
+
+/// Most networks a study's family may have (they are all listed before any is trained).
+pub const MAX_STUDY_NETWORKS: usize = 100_000;
 
 /// A study configuration (TOML). Relative paths are relative to the working directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -120,9 +123,20 @@ impl StudyConfig {
         let config: StudyConfig = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), one_line(&e.to_string())))?;
         let f = &config.family;
-        if f.networks_per_split == 0 || f.min_width == 0 || f.total_units < 2 * f.min_width {
+        let splits = f
+            .min_width
+            .checked_mul(2)
+            .and_then(|m| f.total_units.checked_sub(m))
+            .map(|free| free.saturating_add(1));
+        let Some(splits) = splits.filter(|_| f.networks_per_split > 0 && f.min_width > 0) else {
             bail!(
                 "{}: [family] needs networks_per_split >= 1, min_width >= 1 and total_units >= 2 * min_width",
+                path.display()
+            );
+        };
+        if splits.saturating_mul(f.networks_per_split) > MAX_STUDY_NETWORKS {
+            bail!(
+                "{}: [family] describes more than {MAX_STUDY_NETWORKS} networks",
                 path.display()
             );
         }
@@ -172,6 +186,10 @@ fn train_members(config: &StudyConfig, members: &[Member], shard: Option<Shard>)
         config.data.test_fraction,
         config.data.split_seed,
     )?;
+    for m in &todo {
+        let widths = [train_set.pixels(), m.split.0, m.split.1, train_set.classes];
+        check_parameters("[family]", &widths, 1, true)?;
+    }
     std::fs::create_dir_all(config.out.join("networks"))?;
     for m in &todo {
         let settings = TrainSettings {

@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use mipbound_train::{TrainSettings, load_dir, train};
 
 use crate::args::TrainArgs;
-use crate::common::refuse_overwrite;
+use crate::common::{check_parameters, refuse_overwrite};
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     if args.widths.is_empty() || args.widths.contains(&0) {
@@ -33,6 +33,11 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     if train_set.is_empty() {
         bail!("{}: no training images", args.data.display());
     }
+    let chain: Vec<usize> = std::iter::once(train_set.pixels())
+        .chain(args.widths.iter().copied())
+        .chain([train_set.classes])
+        .collect();
+    check_parameters("--widths", &chain, 1, true)?;
     let settings = TrainSettings {
         hidden: args.widths.clone(),
         epochs: args.epochs,
