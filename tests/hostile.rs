@@ -239,6 +239,8 @@ fn cases() -> Vec<Case> {
         case("convert --out = input, other format", net, &["convert", "net.json", "--out", "./net.json", "--to", "onnx"], 2, &["--out ./net.json", "input file"]),
         case("train --out = a data file", mnist, &["train", "--data", "digits", "--out", "digits/3.json", "--epochs", "1"], 2, &["--out digits/3.json", "input file"]),
         case("batch results = manifest", batch_results_and_bad_net, &["batch", "--manifest", "out/results.csv", "--out", "out", "--no-exact", "--trials", "1", "--xor", "2"], 2, &["--out out/results.csv", "input file"]),
+        case("count --threads 0 with --patterns", net_and_old_outputs, &["count", "net.json", "--patterns", "patterns.txt", "--threads", "0"], 2, &["--threads must be at least 1"]),
+        case("estimate --threads 0 with --csv", net_and_old_outputs, &["estimate", "net.json", "--csv", "old.csv", "--threads", "0"], 2, &["--threads must be at least 1"]),
         // merge: nothing lost, garbage refused.
         case("merge only a missing file", merge_inputs, &["merge", "missing.jsonl", "--out", "out"], 2, &["missing.jsonl", "No such file"]),
         case("merge a missing file", merge_inputs, &["merge", "good.jsonl", "missing.jsonl", "--out", "out"], 2, &["missing.jsonl", "No such file"]),

@@ -105,23 +105,55 @@ pub fn check_parameters(
 /// Replaces `path` with `bytes` atomically: written to a temporary file beside it, synced,
 /// then renamed over it, so that a failure (a full disk, Ctrl-C) leaves the old file whole.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        name.unwrap_or_default(),
-        std::process::id()
-    ));
-    let written = (|| -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
-        std::io::Write::write_all(&mut file, bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        bail!("writing {}: {e}", path.display());
+    let (pending, mut file) = PendingFile::create(path)?;
+    std::io::Write::write_all(&mut file, bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    pending.commit()
+}
+
+/// An output file written beside its destination (`.NAME.tmp-PID`) and renamed over it only
+/// by [`PendingFile::commit`]: a run that fails before leaves the old file as it was.
+pub struct PendingFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    committed: bool,
+}
+
+impl PendingFile {
+    /// Creates the temporary file for `dest`.
+    pub fn create(dest: &Path) -> Result<(Self, std::fs::File)> {
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let file =
+            std::fs::File::create(&tmp).with_context(|| format!("creating {}", dest.display()))?;
+        let pending = Self {
+            tmp,
+            dest: dest.to_path_buf(),
+            committed: false,
+        };
+        Ok((pending, file))
     }
-    Ok(())
+
+    /// Moves the finished file over its destination.
+    pub fn commit(mut self) -> Result<()> {
+        std::fs::rename(&self.tmp, &self.dest)
+            .with_context(|| format!("writing {}", self.dest.display()))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: a leftover temporary file is harmless.
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Loads the network and the domain together.

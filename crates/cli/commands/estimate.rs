@@ -225,6 +225,7 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     }
     let (net, domain) = load_network_and_domain(&args.net)?;
     let plan = plan(&args)?;
+    let threads = threads(args.threads)?;
     let start = Instant::now();
     let settings = SearchSettings {
         seed: args.seed,
@@ -243,7 +244,6 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     let deadline = args.time_limit.and_then(|s| deadline_after(start, s));
 
     let bars = MultiProgress::with_draw_target(progress::draw_target());
-    let threads = threads(args.threads)?;
     let spec = TrialSpec {
         widths: &args.widths,
         trials: args.trials,
