@@ -275,6 +275,7 @@ fn cases() -> Vec<Case> {
         case("study of 10^12 networks", big_studies, &["study", "many.toml"], 2, &["many.toml", "more than 100000 networks"]),
         case("study of too wide networks", big_studies, &["study", "wide.toml"], 2, &["[family]", "more than 100000000 weights"]),
         case("study with min_width 2^63", big_studies, &["study", "overflow.toml"], 2, &["overflow.toml", "min_width >= 1"]),
+        case("bench-lp --dim 2^32", net, &["bench-lp", "--dim", "4294967296", "--solves", "1"], 2, &["--dim", "more than 100000000 numbers"]),
         // Time limits: huge means no limit, NaN is refused.
         case("count --time-limit 1e19", net, &["count", "net.json", "--time-limit", "1e19"], 0, NO_LINE),
         case("count --time-limit 1e300", net, &["count", "net.json", "--time-limit", "1e300"], 0, NO_LINE),
