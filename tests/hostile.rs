@@ -154,6 +154,14 @@ fn big_studies(dir: &Path) {
     fs::write(dir.join("many.toml"), config(1_000_000_000_000, 1)).unwrap();
     fs::write(dir.join("wide.toml"), config(40_000, 19_999)).unwrap();
     fs::write(dir.join("overflow.toml"), config(4, u64::MAX / 2 + 1)).unwrap();
+    let small = config(4, 1);
+    fs::write(
+        dir.join("batch.toml"),
+        format!("{small}[training]\nbatch_size = 0\n"),
+    )
+    .unwrap();
+    let fraction = small.replace("path = \"digits\"", "path = \"digits\"\ntest_fraction = 7");
+    fs::write(dir.join("fraction.toml"), fraction).unwrap();
 }
 
 /// A real batch result in `out/`, then a torn last line (as Ctrl-C leaves it).
@@ -276,6 +284,10 @@ fn cases() -> Vec<Case> {
         case("study of too wide networks", big_studies, &["study", "wide.toml"], 2, &["[family]", "more than 100000000 weights"]),
         case("study with min_width 2^63", big_studies, &["study", "overflow.toml"], 2, &["overflow.toml", "min_width >= 1"]),
         case("bench-lp --dim 2^32", net, &["bench-lp", "--dim", "4294967296", "--solves", "1"], 2, &["--dim", "more than 100000000 numbers"]),
+        case("generate --bias-std 1.7e308", net, &["generate", "--widths", "2,3,1", "--bias-std", "1.7e308", "--out", "g.json"], 2, &["--bias-std", "at most 1000"]),
+        case("train --epochs 2^64-1", mnist, &["train", "--data", "digits", "--widths", "2", "--epochs", "18446744073709551615", "--out", "t.json"], 2, &["--epochs", "between 1 and 1000000"]),
+        case("study batch_size 0", big_studies, &["study", "batch.toml"], 2, &["batch.toml: [training] batch_size", "at least 1"]),
+        case("study test_fraction 7", big_studies, &["study", "fraction.toml"], 2, &["fraction.toml: [data] test_fraction", "[0, 1)"]),
         // Time limits: huge means no limit, NaN is refused.
         case("count --time-limit 1e19", net, &["count", "net.json", "--time-limit", "1e19"], 0, NO_LINE),
         case("count --time-limit 1e300", net, &["count", "net.json", "--time-limit", "1e300"], 0, NO_LINE),

@@ -134,6 +134,14 @@ impl StudyConfig {
                 path.display()
             );
         };
+        super::train::check_training(&config.training, config.data.test_fraction, |n| {
+            let table = if n == "test_fraction" {
+                "data"
+            } else {
+                "training"
+            };
+            format!("{}: [{table}] {n}", path.display())
+        })?;
         if splits.saturating_mul(f.networks_per_split) > MAX_STUDY_NETWORKS {
             bail!(
                 "{}: [family] describes more than {MAX_STUDY_NETWORKS} networks",
@@ -186,6 +194,9 @@ fn train_members(config: &StudyConfig, members: &[Member], shard: Option<Shard>)
         config.data.test_fraction,
         config.data.split_seed,
     )?;
+    if train_set.is_empty() {
+        bail!("{}: no training images", config.data.path.display());
+    }
     for m in &todo {
         let widths = [train_set.pixels(), m.split.0, m.split.1, train_set.classes];
         check_parameters("[family]", &widths, 1, true)?;
