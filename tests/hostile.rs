@@ -162,6 +162,11 @@ fn big_studies(dir: &Path) {
     .unwrap();
     let fraction = small.replace("path = \"digits\"", "path = \"digits\"\ntest_fraction = 7");
     fs::write(dir.join("fraction.toml"), fraction).unwrap();
+    fs::write(
+        dir.join("trials.toml"),
+        format!("{small}[batch]\ntrials = 0\n"),
+    )
+    .unwrap();
 }
 
 /// A real batch result in `out/`, then a torn last line (as Ctrl-C leaves it).
@@ -288,6 +293,7 @@ fn cases() -> Vec<Case> {
         case("train --epochs 2^64-1", mnist, &["train", "--data", "digits", "--widths", "2", "--epochs", "18446744073709551615", "--out", "t.json"], 2, &["--epochs", "between 1 and 1000000"]),
         case("study batch_size 0", big_studies, &["study", "batch.toml"], 2, &["batch.toml: [training] batch_size", "at least 1"]),
         case("study test_fraction 7", big_studies, &["study", "fraction.toml"], 2, &["fraction.toml: [data] test_fraction", "[0, 1)"]),
+        case("study with [batch] trials = 0", big_studies, &["study", "trials.toml"], 2, &["trials.toml: [batch]", "--trials must be at least 1"]),
         // Time limits: huge means no limit, NaN is refused.
         case("count --time-limit 1e19", net, &["count", "net.json", "--time-limit", "1e19"], 0, NO_LINE),
         case("count --time-limit 1e300", net, &["count", "net.json", "--time-limit", "1e300"], 0, NO_LINE),

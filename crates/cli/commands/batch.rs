@@ -410,9 +410,8 @@ pub struct BatchOutcome {
     pub interrupted: bool,
 }
 
-/// Measures every network of `nets` this shard owns and has not measured yet.
-pub fn run_batch(nets: &[PathBuf], run: &BatchRun<'_>) -> Result<BatchOutcome> {
-    let s = run.settings;
+/// Checks a batch's settings; returns its XOR widths and its statistics plan.
+pub fn check_settings(s: &BatchSettings, milp: &MilpArgs) -> Result<(Vec<XorWidth>, Plan)> {
     let widths: Vec<XorWidth> = s
         .xor
         .iter()
@@ -424,7 +423,15 @@ pub fn run_batch(nets: &[PathBuf], run: &BatchRun<'_>) -> Result<BatchOutcome> {
         ("trial_time_limit", s.trial_time_limit),
         ("bounds_time_limit", s.bounds_time_limit),
     ])?;
-    super::bounds::check_milp_args(run.milp)?;
+    super::bounds::check_milp_args(milp)?;
+    parse_domain(&format!("{},{}", s.domain[0], s.domain[1]), 1)?;
+    Ok((widths, plan))
+}
+
+/// Measures every network of `nets` this shard owns and has not measured yet.
+pub fn run_batch(nets: &[PathBuf], run: &BatchRun<'_>) -> Result<BatchOutcome> {
+    let s = run.settings;
+    let (widths, plan) = check_settings(s, run.milp)?;
     let (jsonl, csv_path) = results_paths(run.out, run.shard);
     for output in [&jsonl, &csv_path] {
         let inputs: Vec<&Path> = nets.iter().map(PathBuf::as_path).collect();

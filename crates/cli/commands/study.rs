@@ -10,7 +10,9 @@ use mipbound_train::{TrainSettings, load_dir, train};
 use serde::{Deserialize, Serialize};
 
 use super::EXIT_INTERRUPTED;
-use super::batch::{BatchRun, BatchSettings, Shard, read_records, results_paths, run_batch};
+use super::batch::{
+    BatchRun, BatchSettings, Shard, check_settings, read_records, results_paths, run_batch,
+};
 use crate::args::{MilpArgs, StudyArgs};
 use crate::common::{check_parameters, refuse_overwrite, threads};
 use crate::{plots, summary};
@@ -238,12 +240,15 @@ pub fn run(args: StudyArgs) -> Result<ExitCode> {
     }
     let members = config.members();
     if !args.summarize_only {
-        let trained = train_members(&config, &members, args.shard)?;
-        let nets: Vec<PathBuf> = members.iter().map(|m| m.path.clone()).collect();
         let milp = MilpArgs {
             milp_time_limit: 10.0,
             max_limits: 32,
         };
+        // Checked before hours of training, not after.
+        check_settings(&config.batch, &milp)
+            .with_context(|| format!("{}: [batch]", args.config.display()))?;
+        let trained = train_members(&config, &members, args.shard)?;
+        let nets: Vec<PathBuf> = members.iter().map(|m| m.path.clone()).collect();
         let run = BatchRun {
             settings: &config.batch,
             milp: &milp,
