@@ -7,6 +7,7 @@ mod cli;
 mod estimate;
 mod exact;
 mod formats;
+mod hostile;
 mod oracle;
 mod study;
 mod thin;

@@ -9,6 +9,7 @@ use mipbound_parity::XorWidth;
 use mipbound_search::LpBackend;
 
 use crate::commands::batch::Shard;
+use crate::values;
 
 /// Count and bound the linear regions of piecewise-linear neural networks.
 #[derive(Debug, Parser)]
@@ -74,7 +75,7 @@ pub struct CountArgs {
     #[command(flatten)]
     pub net: NetArgs,
     /// Stop after this many seconds and report "at least N".
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = values::seconds)]
     pub time_limit: Option<f64>,
     /// Print one JSON object instead of the table.
     #[arg(long)]
@@ -83,11 +84,16 @@ pub struct CountArgs {
     #[arg(long, value_name = "FILE")]
     pub patterns: Option<PathBuf>,
     /// Seed of HiGHS's random_seed (the search itself is deterministic).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = values::seed)]
     pub seed: u64,
     /// Half-width of the thin band of LP margins (in unit-box coordinates) that are decided
     /// again in exact arithmetic; changes speed, not the count. At most 1e-3.
-    #[arg(long, value_name = "X", default_value_t = 1e-7)]
+    #[arg(
+        long,
+        value_name = "X",
+        default_value_t = 1e-7,
+        allow_negative_numbers = true
+    )]
     pub margin_tolerance: f64,
     /// Skip LP bound tightening (interval bounds only).
     #[arg(long)]
@@ -99,7 +105,7 @@ pub struct CountArgs {
     #[arg(long)]
     pub static_order: bool,
     /// Worker threads [default: all cores]; the result does not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = values::count)]
     pub threads: Option<usize>,
 }
 
@@ -109,37 +115,42 @@ pub struct EstimateArgs {
     #[command(flatten)]
     pub net: NetArgs,
     /// XOR widths to compare (integers from 1 to 64, or `dense`).
-    #[arg(long = "xor", value_delimiter = ',', default_value = "2,3,4,5")]
+    #[arg(
+        long = "xor",
+        value_delimiter = ',',
+        default_value = "2,3,4,5",
+        allow_hyphen_values = true
+    )]
     pub widths: Vec<XorWidth>,
     /// Trials per XOR width.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = values::count)]
     pub trials: usize,
     /// Confidence of each width's lower bound; alpha = -log2(1 - C) / trials.
-    #[arg(long, conflicts_with = "alpha")]
+    #[arg(long, conflicts_with = "alpha", allow_negative_numbers = true)]
     pub confidence: Option<f64>,
     /// Slack alpha of the bound 2^(j - alpha) (confidence 1 - 2^(-alpha * trials)).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub alpha: Option<f64>,
     /// Threshold c of the binomial-tail bound, fixed before the trials [default: trials/2
     /// rounded up].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = values::count)]
     pub threshold: Option<usize>,
     /// Seed of the XOR streams (trial r of width k uses ChaCha8 stream k * 2^32 + r).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = values::seed)]
     pub seed: u64,
     /// Time budget of the whole command: each trial gets a fair share of the trials' part
     /// (80% when --exact or the activation bound follows, which get what is left; all of it
     /// otherwise); trials cut short or never started count at their witnessed level or 0.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = values::seconds)]
     pub time_limit: Option<f64>,
     /// Time limit of each trial (its level is then witnessed, not proven maximal).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = values::seconds)]
     pub trial_time_limit: Option<f64>,
     /// Also count the regions exactly, in the same table.
     #[arg(long)]
     pub exact: bool,
     /// Time limit of the exact count.
-    #[arg(long, value_name = "SECONDS", requires = "exact")]
+    #[arg(long, value_name = "SECONDS", requires = "exact", allow_negative_numbers = true, value_parser = values::seconds)]
     pub exact_time_limit: Option<f64>,
     /// Print one JSON object instead of the table.
     #[arg(long)]
@@ -149,7 +160,7 @@ pub struct EstimateArgs {
     pub csv: Option<PathBuf>,
     /// Worker threads for the trials and the exact count [default: all cores]; the result
     /// does not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = values::count)]
     pub threads: Option<usize>,
     /// Margin LP solver of the trials and the exact count: `dense` or `highs`.
     #[arg(long, value_name = "dense|highs", default_value = "dense")]
@@ -158,7 +169,7 @@ pub struct EstimateArgs {
     #[arg(long)]
     pub no_activation_bound: bool,
     /// Time budget of the activation-based bound's MILPs.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0, allow_negative_numbers = true, value_parser = values::seconds)]
     pub bounds_time_limit: f64,
     #[command(flatten)]
     pub milp: MilpArgs,
@@ -168,10 +179,10 @@ pub struct EstimateArgs {
 #[derive(Debug, Args)]
 pub struct MilpArgs {
     /// Time limit of each MILP (a stopped MILP contributes its proven dual bound).
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, allow_negative_numbers = true, value_parser = values::seconds)]
     pub milp_time_limit: f64,
     /// Most limits k solved per layer for A_l(k), I_l(k) (rounded up in between).
-    #[arg(long, value_name = "N", default_value_t = 32)]
+    #[arg(long, value_name = "N", default_value_t = 32, allow_negative_numbers = true, value_parser = values::count)]
     pub max_limits: usize,
 }
 
@@ -184,7 +195,7 @@ pub struct BoundsArgs {
     pub milp: MilpArgs,
     /// Time budget of all the MILPs; past it, unsolved quantities take their conservative
     /// values (the bound stays valid, only looser).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = values::seconds)]
     pub time_limit: Option<f64>,
     /// Print one JSON object instead of the tables.
     #[arg(long)]
@@ -215,13 +226,13 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Layer widths n0,n1,...,nL[,out], e.g. 784,10,12,10.
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required = true, allow_hyphen_values = true, value_parser = values::count)]
     pub widths: Vec<usize>,
     /// Seed of the ChaCha stream that draws the weights.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = values::seed)]
     pub seed: u64,
     /// Standard deviation of the biases (weights are N(0, 2/fan_in)).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub bias_std: f64,
     /// Make every layer a hidden layer (by default the last layer is a linear output layer).
     #[arg(long)]
@@ -255,16 +266,16 @@ pub struct ConvertArgs {
 #[derive(Debug, Args)]
 pub struct BenchLpArgs {
     /// Input dimension (columns of the LP).
-    #[arg(long, default_value_t = 784)]
+    #[arg(long, default_value_t = 784, allow_negative_numbers = true, value_parser = values::count)]
     pub dim: usize,
     /// Number of LPs solved.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, allow_negative_numbers = true, value_parser = values::count)]
     pub solves: usize,
     /// Deepest stack of rows.
-    #[arg(long, default_value_t = 22)]
+    #[arg(long, default_value_t = 22, allow_negative_numbers = true, value_parser = values::count)]
     pub max_rows: usize,
     /// Seed of the ChaCha stream that draws the hyperplanes.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = values::seed)]
     pub seed: u64,
 }
 
@@ -276,25 +287,25 @@ pub struct TrainArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Hidden widths, e.g. 10,12.
-    #[arg(long, value_delimiter = ',', default_value = "10,12")]
+    #[arg(long, value_delimiter = ',', default_value = "10,12", allow_hyphen_values = true, value_parser = values::count)]
     pub widths: Vec<usize>,
     /// Passes over the training set.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = values::count)]
     pub epochs: usize,
     /// Images per Adam step.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, allow_negative_numbers = true, value_parser = values::count)]
     pub batch_size: usize,
     /// Adam step size.
-    #[arg(long, default_value_t = 0.003)]
+    #[arg(long, default_value_t = 0.003, allow_negative_numbers = true)]
     pub learning_rate: f64,
     /// Seed of initialisation and batch order.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = values::seed)]
     pub seed: u64,
     /// Fraction of the images held out for testing (when there are no t10k files).
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
     pub test_fraction: f64,
     /// Seed of the train/test split.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = values::seed)]
     pub split_seed: u64,
     /// Output network (JSON); an ONNX copy is written beside it.
     #[arg(long)]
@@ -321,37 +332,42 @@ pub struct BatchArgs {
     )]
     pub domain: String,
     /// Time limit of each exact count.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0, allow_negative_numbers = true, value_parser = values::seconds)]
     pub exact_time_limit: f64,
     /// Skip the exact counts.
     #[arg(long)]
     pub no_exact: bool,
     /// XOR widths.
-    #[arg(long = "xor", value_delimiter = ',', default_value = "2,3,4,5")]
+    #[arg(
+        long = "xor",
+        value_delimiter = ',',
+        default_value = "2,3,4,5",
+        allow_hyphen_values = true
+    )]
     pub xor: Vec<String>,
     /// Trials per width.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = values::count)]
     pub trials: usize,
     /// Confidence of each width's lower bound.
-    #[arg(long, default_value_t = 0.99)]
+    #[arg(long, default_value_t = 0.99, allow_negative_numbers = true)]
     pub confidence: f64,
     /// Time limit of each trial.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, allow_negative_numbers = true, value_parser = values::seconds)]
     pub trial_time_limit: f64,
     /// Skip the activation-based upper bound.
     #[arg(long)]
     pub no_activation_bound: bool,
     /// Time budget of the activation-based bound's MILPs, per network.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0, allow_negative_numbers = true, value_parser = values::seconds)]
     pub bounds_time_limit: f64,
     /// Seed of the XOR streams; network i of the list uses seed + i.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = values::seed)]
     pub seed: u64,
     /// Handle only the networks whose index is I modulo N (0-based I).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
     /// Worker threads [default: all cores].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = values::count)]
     pub threads: Option<usize>,
     #[command(flatten)]
     pub milp: MilpArgs,
@@ -370,7 +386,7 @@ pub struct StudyArgs {
     #[arg(long)]
     pub summarize_only: bool,
     /// Worker threads [default: all cores].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = values::count)]
     pub threads: Option<usize>,
 }
 

@@ -1,29 +1,102 @@
 //! `mipbound`: count and bound the linear regions of piecewise-linear neural networks.
 //!
-//! This binary only orchestrates: arguments (`args`), loading and settings (`common`),
-//! one module per command (`commands`), progress bars (`progress`), reports (`report`), and
-//! the study's summary statistics (`summary`) and plots (`plots`).
+//! This binary only orchestrates: arguments (`args`, checked by `values`), loading and
+//! settings (`common`), one module per command (`commands`), progress bars (`progress`),
+//! reports (`report`, printed through `output`), and the study's summary statistics
+//! (`summary`) and plots (`plots`).
 //! Counting, bounding and formats live in the library crates.
+
+// User input must never reach a panic: errors are one line and exit code 2.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+/// Like std's `println!`, but stdout failures end the run cleanly (see `output`).
+macro_rules! println {
+    () => {
+        $crate::output::write(format_args!(""), true)
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write(format_args!($($arg)*), true)
+    };
+}
+
+/// Like std's `print!`, but stdout failures end the run cleanly (see `output`).
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::output::write(format_args!($($arg)*), false)
+    };
+}
+
+/// Like std's `eprintln!`, but a failing stderr is ignored instead of a panic.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {
+        $crate::output::note(format_args!($($arg)*))
+    };
+}
 
 mod args;
 mod commands;
 mod common;
+mod output;
 mod plots;
 mod progress;
 mod report;
 mod summary;
+mod values;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
-    match commands::run(cli) {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
+    let code = match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(2)
+            output::error_line(&format!("{err:#}"));
+            ExitCode::from(output::EXIT_ERROR)
         }
+    };
+    output::finish(code)
+}
+
+/// Help and version are printed as clap prints them; a usage error becomes one line (the
+/// message and clap's tips, without the usage block), exit code 2.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        // Failing to print the help (a closed pipe) leaves nothing else to do.
+        let _ = err.print();
+        return ExitCode::from(if err.use_stderr() {
+            output::EXIT_ERROR
+        } else {
+            0
+        });
     }
+    let rendered = err.render().to_string();
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:"))
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .collect();
+    let mut message = String::new();
+    for part in parts {
+        if !message.is_empty() {
+            message.push_str(if message.ends_with(':') { " " } else { "; " });
+        }
+        message.push_str(part);
+    }
+    output::error_line(message.strip_prefix("error: ").unwrap_or(&message));
+    ExitCode::from(output::EXIT_ERROR)
 }

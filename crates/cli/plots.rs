@@ -84,7 +84,7 @@ where
     DB::ErrorType: 'static,
 {
     let err =
-        |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("drawing {}: {e:?}", chart.file);
+        |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("drawing {}: {e}", chart.file);
     root.fill(&WHITE).map_err(err)?;
     let all = || chart.series.iter().flat_map(|s| s.points.iter());
     let (mut x0, mut x1) = range(all().map(|p| p.0));

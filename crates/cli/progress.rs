@@ -14,11 +14,17 @@ pub fn draw_target() -> ProgressDrawTarget {
     }
 }
 
+/// The style of `template`, or indicatif's default if the template does not parse (the
+/// templates are constants: a mistake shows as a plain bar, not as a failed run).
+pub fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
 /// A spinner counting items.
 pub fn counter(what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(None, draw_target());
     let template = format!("{{spinner}} {{elapsed_precise}} {{human_pos}} {what} {{msg}}");
-    bar.set_style(ProgressStyle::with_template(&template).expect("valid template"));
+    bar.set_style(style(&template));
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }

@@ -3,11 +3,9 @@
 use serde::Serialize;
 
 /// Prints a value as one line of JSON on stdout.
-pub fn print_json(value: &impl Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string(value).expect("reports serialise")
-    );
+pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
 }
 
 /// Prints `key  value` lines with the keys aligned.

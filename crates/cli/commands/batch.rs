@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar};
 use mipbound_bounds::analytic::serra2018_theorem1;
 use mipbound_bounds::architecture::{HiddenActivations, architecture_upper_bound};
 use mipbound_bounds::log2;
@@ -23,7 +23,7 @@ use super::estimate::{
     Plan, TrialSpec, WidthReport, check_seconds, plan_from, run_exact, run_trials,
 };
 use crate::args::{BatchArgs, MilpArgs};
-use crate::common::{interrupt_flag, parse_domain, threads};
+use crate::common::{interrupt_flag, parse_domain, refuse_overwrite, replace_file, threads};
 use crate::progress;
 
 /// The exact count of one network.
@@ -209,11 +209,21 @@ pub fn results_paths(dir: &Path, shard: Option<Shard>) -> (PathBuf, PathBuf) {
     )
 }
 
-/// Reads the records of a JSONL file, ignoring a last line cut short by an interruption.
+/// Reads the records of a JSONL file, ignoring a last line cut short by an interruption;
+/// no file means no records yet.
 pub fn read_records(path: &Path) -> Result<Vec<BatchRecord>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
+    read_jsonl(path, true)
+}
+
+/// Reads the records of a JSONL file that must exist and hold only whole records.
+pub fn read_records_strict(path: &Path) -> Result<Vec<BatchRecord>> {
+    read_jsonl(path, false)
+}
+
+fn read_jsonl(path: &Path, allow_torn_tail: bool) -> Result<Vec<BatchRecord>> {
     let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
     let lines: Vec<String> = BufReader::new(file)
         .lines()
@@ -226,7 +236,8 @@ pub fn read_records(path: &Path) -> Result<Vec<BatchRecord>> {
         }
         match serde_json::from_str::<BatchRecord>(line) {
             Ok(r) => records.push(r),
-            Err(_) if i + 1 == lines.len() => {} // torn last line: that network is redone
+            // A torn last line: that network is redone.
+            Err(_) if allow_torn_tail && i + 1 == lines.len() => {}
             Err(e) => bail!(
                 "{}: line {}: not a batch record ({e})",
                 path.display(),
@@ -237,14 +248,14 @@ pub fn read_records(path: &Path) -> Result<Vec<BatchRecord>> {
     Ok(records)
 }
 
-/// Writes `records` as `path` (JSONL), replacing it.
+/// Writes `records` as `path` (JSONL), replacing it atomically.
 pub fn write_records(path: &Path, records: &[BatchRecord]) -> Result<()> {
     let mut out = String::new();
     for r in records {
-        out.push_str(&serde_json::to_string(r).expect("records serialise"));
+        out.push_str(&serde_json::to_string(r)?);
         out.push('\n');
     }
-    std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))
+    replace_file(path, out.as_bytes())
 }
 
 /// The CSV header for the given XOR widths.
@@ -342,16 +353,18 @@ fn csv_row(r: &BatchRecord) -> Vec<String> {
     row
 }
 
-/// Rewrites the CSV from the records (keeps the two files consistent after an interruption).
+/// Rewrites the CSV from the records (keeps the two files consistent after an interruption),
+/// replacing it atomically.
 pub fn write_csv(path: &Path, widths: &[String], records: &[BatchRecord]) -> Result<()> {
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(csv_header(widths))?;
     for r in records {
         w.write_record(csv_row(r))?;
     }
-    w.flush()?;
-    Ok(())
+    let bytes = w
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("writing {}: {}", path.display(), e.error()))?;
+    replace_file(path, &bytes)
 }
 
 /// Appends one record to both files and flushes them.
@@ -361,11 +374,7 @@ fn append(jsonl: &Path, csv_path: &Path, record: &BatchRecord) -> Result<()> {
         .append(true)
         .open(jsonl)
         .with_context(|| format!("writing {}", jsonl.display()))?;
-    writeln!(
-        j,
-        "{}",
-        serde_json::to_string(record).expect("records serialise")
-    )?;
+    writeln!(j, "{}", serde_json::to_string(record)?)?;
     j.sync_data()?;
     let file = OpenOptions::new()
         .append(true)
@@ -401,9 +410,8 @@ pub struct BatchOutcome {
     pub interrupted: bool,
 }
 
-/// Measures every network of `nets` this shard owns and has not measured yet.
-pub fn run_batch(nets: &[PathBuf], run: &BatchRun<'_>) -> Result<BatchOutcome> {
-    let s = run.settings;
+/// Checks a batch's settings; returns its XOR widths and its statistics plan.
+pub fn check_settings(s: &BatchSettings, milp: &MilpArgs) -> Result<(Vec<XorWidth>, Plan)> {
     let widths: Vec<XorWidth> = s
         .xor
         .iter()
@@ -415,23 +423,41 @@ pub fn run_batch(nets: &[PathBuf], run: &BatchRun<'_>) -> Result<BatchOutcome> {
         ("trial_time_limit", s.trial_time_limit),
         ("bounds_time_limit", s.bounds_time_limit),
     ])?;
-    super::bounds::check_milp_args(run.milp)?;
-    std::fs::create_dir_all(run.out).with_context(|| format!("creating {}", run.out.display()))?;
+    super::bounds::check_milp_args(milp)?;
+    parse_domain(&format!("{},{}", s.domain[0], s.domain[1]), 1)?;
+    Ok((widths, plan))
+}
+
+/// Measures every network of `nets` this shard owns and has not measured yet.
+pub fn run_batch(nets: &[PathBuf], run: &BatchRun<'_>) -> Result<BatchOutcome> {
+    let s = run.settings;
+    let (widths, plan) = check_settings(s, run.milp)?;
     let (jsonl, csv_path) = results_paths(run.out, run.shard);
+    for output in [&jsonl, &csv_path] {
+        let inputs: Vec<&Path> = nets.iter().map(PathBuf::as_path).collect();
+        refuse_overwrite("--out", output, &inputs)?;
+    }
     let mut done = read_records(&jsonl)?;
+    let todo: Vec<usize> = (0..nets.len())
+        .filter(|&i| run.shard.is_none_or(|sh| sh.owns(i)))
+        .collect();
+    // Every network still to measure is read before the results are touched: a bad one
+    // stops the batch with the files as they were.
+    for &i in &todo {
+        let name = nets[i].display().to_string();
+        if !done.iter().any(|r| r.network == name) {
+            let net = mipbound_network::formats::load(&nets[i], None)?;
+            parse_domain(&format!("{},{}", s.domain[0], s.domain[1]), net.input_dim())?;
+        }
+    }
+    std::fs::create_dir_all(run.out).with_context(|| format!("creating {}", run.out.display()))?;
     // Repair: the CSV always mirrors the JSONL records (the source of truth).
     write_records(&jsonl, &done)?;
     write_csv(&csv_path, &s.xor, &done)?;
     let interrupt = interrupt_flag();
-    let todo: Vec<usize> = (0..nets.len())
-        .filter(|&i| run.shard.is_none_or(|sh| sh.owns(i)))
-        .collect();
     let bars = MultiProgress::with_draw_target(progress::draw_target());
     let overall = bars.add(ProgressBar::new(todo.len() as u64));
-    overall.set_style(
-        ProgressStyle::with_template("networks {bar:30} {pos}/{len} {msg}")
-            .expect("valid template"),
-    );
+    overall.set_style(progress::style("networks {bar:30} {pos}/{len} {msg}"));
     let mut outcome = BatchOutcome {
         measured: 0,
         skipped: 0,
@@ -590,6 +616,12 @@ fn network_list(args: &BatchArgs) -> Result<Vec<PathBuf>> {
 
 pub fn run(args: BatchArgs) -> Result<ExitCode> {
     let nets = network_list(&args)?;
+    if let Some(manifest) = &args.manifest {
+        let (jsonl, csv_path) = results_paths(&args.out, args.shard);
+        for output in [&jsonl, &csv_path] {
+            refuse_overwrite("--out", output, &[manifest])?;
+        }
+    }
     let settings = BatchSettings {
         exact_time_limit: (!args.no_exact).then_some(args.exact_time_limit),
         xor: args.xor.clone(),

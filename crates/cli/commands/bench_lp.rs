@@ -15,6 +15,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
 use crate::args::BenchLpArgs;
+use crate::common::MAX_PARAMETERS;
 use crate::report::print_json;
 
 enum Op {
@@ -76,6 +77,17 @@ pub fn run(args: BenchLpArgs) -> Result<ExitCode> {
     if args.dim == 0 || args.solves == 0 || args.max_rows == 0 {
         bail!("--dim, --solves and --max-rows must be positive");
     }
+    // Every pushed hyperplane is kept (dim numbers per solve), and the dense oracle holds
+    // a basis inverse of up to max_rows x max_rows numbers.
+    let numbers = args.dim.checked_mul(args.solves).and_then(|a| {
+        let basis = args.max_rows.checked_mul(args.max_rows)?;
+        a.checked_add(basis)
+    });
+    if numbers.is_none_or(|n| n > MAX_PARAMETERS) {
+        bail!(
+            "--dim, --solves and --max-rows: the benchmark would hold more than {MAX_PARAMETERS} numbers"
+        );
+    }
     let domain = Domain::unit_box(args.dim);
     let ops = operations(&args);
     let mut dense = DenseMarginOracle::new(&domain, 0);
@@ -99,6 +111,6 @@ pub fn run(args: BenchLpArgs) -> Result<ExitCode> {
         dense_fallbacks: dense.fallbacks(),
         seed: args.seed,
     };
-    print_json(&report);
+    print_json(&report)?;
     Ok(ExitCode::SUCCESS)
 }

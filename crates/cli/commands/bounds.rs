@@ -2,7 +2,7 @@
 //! activity table behind the activation-based bound.
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Result, bail};
 use mipbound_bounds::analytic::{
@@ -18,6 +18,7 @@ use mipbound_bounds::empirical::{ActivationProfile, EmpiricalSettings, activatio
 use mipbound_bounds::{BigUint, log2};
 use mipbound_formulation::{Domain, UnitBounds};
 use mipbound_network::{Activation, Layer, Network};
+use mipbound_search::deadline_after;
 use serde::Serialize;
 
 use crate::args::{BoundsArgs, MilpArgs};
@@ -111,7 +112,7 @@ struct BoundsReport {
 
 /// Checks the MILP flags.
 pub fn check_milp_args(args: &MilpArgs) -> Result<()> {
-    if !(args.milp_time_limit.is_finite() && args.milp_time_limit > 0.0) {
+    if args.milp_time_limit.is_nan() || args.milp_time_limit <= 0.0 {
         bail!("--milp-time-limit must be a positive number of seconds");
     }
     if args.max_limits < 2 {
@@ -132,7 +133,7 @@ pub fn activation(
         milp_time_limit: milp.milp_time_limit,
         max_limits: milp.max_limits,
         seed: 0,
-        deadline: budget.map(|s| Instant::now() + Duration::from_secs_f64(s)),
+        deadline: budget.and_then(|s| deadline_after(Instant::now(), s)),
     };
     let profile = activation_profile(net, domain, &bounds, &settings)?;
     let bound = profile.bound(net.input_dim());
@@ -474,7 +475,7 @@ pub fn run(args: BoundsArgs) -> Result<ExitCode> {
     let (net, domain) = load_network_and_domain(&args.net)?;
     check_milp_args(&args.milp)?;
     if let Some(t) = args.time_limit
-        && !(t.is_finite() && t >= 0.0)
+        && (t.is_nan() || t < 0.0)
     {
         bail!("--time-limit must be a non-negative number of seconds");
     }
@@ -492,7 +493,7 @@ pub fn run(args: BoundsArgs) -> Result<ExitCode> {
         seed: 0,
     };
     if args.json {
-        print_json(&report);
+        print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut rows = report.network.rows();

@@ -5,8 +5,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::args::ConvertArgs;
+use crate::common::refuse_overwrite;
 
 pub fn run(args: ConvertArgs) -> Result<ExitCode> {
+    refuse_overwrite("--out", &args.out, &[&args.net])?;
     let net = mipbound_network::formats::load(&args.net, args.format)?;
     mipbound_network::formats::save(&net, &args.out, args.to)?;
     println!("wrote {}", args.out.display());

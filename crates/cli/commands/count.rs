@@ -1,10 +1,9 @@
 //! `mipbound count`: the exact number of regions (or "at least N" when stopped early).
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 use mipbound_bounds::architecture::architecture_upper_bound;
 use mipbound_network::{Pattern, pattern_line};
@@ -15,7 +14,9 @@ use serde::Serialize;
 
 use super::EXIT_INTERRUPTED;
 use crate::args::CountArgs;
-use crate::common::{interrupt_flag, load_network_and_domain, threads};
+use crate::common::{
+    PendingFile, interrupt_flag, load_network_and_domain, refuse_overwrite, threads,
+};
 use crate::progress;
 use crate::report::{NetworkSummary, print_json, print_table, row};
 
@@ -115,13 +116,16 @@ impl PatternHooks for SubtreeHooks<'_> {
 }
 
 pub fn run(args: CountArgs) -> Result<ExitCode> {
+    if let Some(path) = &args.patterns {
+        refuse_overwrite("--patterns", path, &[&args.net.net])?;
+    }
     let (net, domain) = load_network_and_domain(&args.net)?;
     let band = args.margin_tolerance;
     if !(band > 0.0 && band <= MAX_MARGIN_TOLERANCE) {
         bail!("--margin-tolerance {band}: must lie in (0, {MAX_MARGIN_TOLERANCE:e}]");
     }
     if let Some(t) = args.time_limit
-        && !(t.is_finite() && t >= 0.0)
+        && (t.is_nan() || t < 0.0)
     {
         bail!("--time-limit must be a non-negative number of seconds");
     }
@@ -134,17 +138,19 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
     };
     let limits = Limits::time_limit(args.time_limit).with_interrupt(interrupt_flag());
     let search = RegionSearch::new(&net, &domain, settings)?;
+    let threads = threads(args.threads)?;
 
-    // The output file is opened only once the input is known to be good.
-    let mut writer = match &args.patterns {
-        Some(path) => Some(BufWriter::new(
-            File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
-        None => None,
+    // The patterns go to a temporary file, moved over --patterns only when the count has
+    // ended without an error: a failed run leaves an existing file as it was.
+    let (pending, mut writer) = match &args.patterns {
+        Some(path) => {
+            let (pending, file) = PendingFile::create(path)?;
+            (Some(pending), Some(BufWriter::new(file)))
+        }
+        None => (None, None),
     };
     let widths = net.layer_bits();
     let bar = progress::counter("regions");
-    let threads = threads(args.threads)?;
     let keep_lines = writer.is_some();
     let mut write_error = None;
     let outcome = search.run_split(
@@ -174,6 +180,9 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         if let Some(e) = write_error.take().or(flushed.err()) {
             bail!("writing {}: {e}", path.display());
         }
+    }
+    if let Some(pending) = pending {
+        pending.commit()?;
     }
 
     let stats = outcome.stats;
@@ -213,7 +222,7 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         threads,
     };
     if args.json {
-        print_json(&report);
+        print_json(&report)?;
     } else {
         print_text(&report);
     }

@@ -5,23 +5,24 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar};
 use mipbound_bounds::architecture::{HiddenActivations, architecture_upper_bound};
 use mipbound_bounds::probabilistic::{LowerBound, alpha_for_confidence, mbound, tail_bound};
 use mipbound_bounds::{BigUint, log2};
 use mipbound_network::Pattern;
 use mipbound_parity::XorWidth;
 use mipbound_search::{
-    CountRegions, Flow, Limits, RegionSearch, SearchSettings, SearchStatus, TrialOutcome, parallel,
+    CountRegions, Flow, Limits, RegionSearch, SearchSettings, SearchStatus, TrialOutcome,
+    deadline_after, parallel,
 };
 use serde::Serialize;
 
 use super::EXIT_INTERRUPTED;
 use crate::args::EstimateArgs;
-use crate::common::{interrupt_flag, load_network_and_domain, threads};
+use crate::common::{interrupt_flag, load_network_and_domain, refuse_overwrite, threads};
 use crate::progress;
 use crate::report::{NetworkSummary, print_json, print_table, row};
 
@@ -226,11 +227,11 @@ pub fn plan_from(
     })
 }
 
-/// Checks that optional time limits are non-negative numbers.
+/// Checks that optional time limits are non-negative numbers (huge ones mean no limit).
 pub fn check_seconds(limits: &[(&str, Option<f64>)]) -> Result<()> {
     for (flag, value) in limits {
         if let Some(v) = value
-            && !(v.is_finite() && *v >= 0.0)
+            && (v.is_nan() || *v < 0.0)
         {
             bail!("{flag} must be a non-negative number of seconds");
         }
@@ -257,8 +258,12 @@ fn plan(args: &EstimateArgs) -> Result<Plan> {
 }
 
 pub fn run(args: EstimateArgs) -> Result<ExitCode> {
+    if let Some(path) = &args.csv {
+        refuse_overwrite("--csv", path, &[&args.net.net])?;
+    }
     let (net, domain) = load_network_and_domain(&args.net)?;
     let plan = plan(&args)?;
+    let threads = threads(args.threads)?;
     let start = Instant::now();
     let settings = SearchSettings {
         seed: args.seed,
@@ -276,20 +281,19 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     let interrupt = interrupt_flag();
     let relu = HiddenActivations::of(&net) == HiddenActivations::Relu;
     let activation_wanted = relu && !args.no_activation_bound;
-    let deadline = args.time_limit.map(|s| start + Duration::from_secs_f64(s));
+    let deadline = args.time_limit.and_then(|s| deadline_after(start, s));
     // The budget covers the whole command: when the exact count or the activation bound
     // follows, the trials stop at TRIALS_SHARE of it and those get what is left.
-    let trials_deadline = args.time_limit.map(|s| {
+    let trials_deadline = args.time_limit.and_then(|s| {
         let share = if args.exact || activation_wanted {
             TRIALS_SHARE
         } else {
             1.0
         };
-        start + Duration::from_secs_f64(share * s)
+        deadline_after(start, share * s)
     });
 
     let bars = MultiProgress::with_draw_target(progress::draw_target());
-    let threads = threads(args.threads)?;
     let spec = TrialSpec {
         widths: &args.widths,
         trials: args.trials,
@@ -343,13 +347,11 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
         threads,
         seconds: start.elapsed().as_secs_f64(),
     };
-    if let Some(writer) = csv_writer.as_mut() {
-        write_csv(writer, &report).with_context(|| {
-            format!("writing {}", args.csv.as_ref().expect("csv path").display())
-        })?;
+    if let (Some(writer), Some(path)) = (csv_writer.as_mut(), &args.csv) {
+        write_csv(writer, &report).with_context(|| format!("writing {}", path.display()))?;
     }
     if args.json {
-        print_json(&report);
+        print_json(&report)?;
     } else {
         print_text(&report);
     }
@@ -420,10 +422,9 @@ fn run_trials_observed(
         .iter()
         .map(|width| {
             let bar = bars.add(ProgressBar::new(spec.trials as u64));
-            bar.set_style(
-                ProgressStyle::with_template("xor {prefix:>5} {bar:30} {pos}/{len} trials {msg}")
-                    .expect("valid template"),
-            );
+            bar.set_style(progress::style(
+                "xor {prefix:>5} {bar:30} {pos}/{len} trials {msg}",
+            ));
             bar.set_prefix(width.to_string());
             bar
         })
@@ -542,8 +543,8 @@ fn trial_deadline(
 ) -> Option<Instant> {
     let now = Instant::now();
     [
-        per_trial.map(|s| now + Duration::from_secs_f64(s)),
-        share.map(|s| now + Duration::from_secs_f64(s)),
+        per_trial.and_then(|s| deadline_after(now, s)),
+        share.and_then(|s| deadline_after(now, s)),
         global,
     ]
     .into_iter()

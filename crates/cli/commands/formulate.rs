@@ -7,9 +7,10 @@ use mipbound_bounds::architecture::HiddenActivations;
 use mipbound_formulation::{BigM, UnitBounds};
 
 use crate::args::FormulateArgs;
-use crate::common::load_network_and_domain;
+use crate::common::{load_network_and_domain, refuse_overwrite};
 
 pub fn run(args: FormulateArgs) -> Result<ExitCode> {
+    refuse_overwrite("--out", &args.out, &[&args.net.net])?;
     let (net, domain) = load_network_and_domain(&args.net)?;
     let ext = args
         .out

@@ -7,6 +7,10 @@ use mipbound_network::Activation;
 use mipbound_network::random::random_network;
 
 use crate::args::GenerateArgs;
+use crate::common::check_parameters;
+
+/// Largest `--bias-std`: the biases drawn stay far from the magnitudes the loaders refuse.
+pub const MAX_BIAS_STD: f64 = 1000.0;
 
 pub fn run(args: GenerateArgs) -> Result<ExitCode> {
     let min_layers = if args.no_output_layer { 2 } else { 3 };
@@ -16,8 +20,14 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode> {
             if args.no_output_layer { "" } else { ", output" }
         );
     }
-    if !(args.bias_std.is_finite() && args.bias_std >= 0.0) {
-        bail!("--bias-std must be a non-negative number");
+    check_parameters(
+        "--widths",
+        &args.widths,
+        args.activation.rank(),
+        !args.no_output_layer,
+    )?;
+    if !(0.0..=MAX_BIAS_STD).contains(&args.bias_std) {
+        bail!("--bias-std must be a non-negative number of at most {MAX_BIAS_STD}");
     }
     if args.activation == Activation::Identity {
         bail!("--activation identity makes a linear network with no regions to count");

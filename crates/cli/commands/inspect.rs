@@ -58,7 +58,7 @@ pub fn run(args: InspectArgs) -> Result<ExitCode> {
         metadata: net.metadata().clone(),
     };
     if args.json {
-        print_json(&report);
+        print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut rows = report.network.rows();

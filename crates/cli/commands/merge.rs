@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
-use super::batch::{BatchRecord, read_records, results_paths, write_csv, write_records};
+use super::batch::{BatchRecord, read_records_strict, results_paths, write_csv, write_records};
 use crate::args::MergeArgs;
 
 /// The JSONL files named, or found as `results*.jsonl` in the folders named.
@@ -14,8 +14,13 @@ fn inputs(args: &MergeArgs) -> Result<Vec<PathBuf>> {
     for input in &args.inputs {
         if input.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+                .and_then(|entries| {
+                    entries
+                        .map(|e| e.map(|e| e.path()))
+                        .collect::<std::io::Result<Vec<_>>>()
+                })
                 .with_context(|| format!("reading {}", input.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
+                .into_iter()
                 .filter(|p| {
                     p.file_name()
                         .and_then(|n| n.to_str())
@@ -23,13 +28,13 @@ fn inputs(args: &MergeArgs) -> Result<Vec<PathBuf>> {
                 })
                 .collect();
             found.sort();
+            if found.is_empty() {
+                bail!("{}: holds no results*.jsonl", input.display());
+            }
             files.extend(found);
         } else {
             files.push(input.clone());
         }
-    }
-    if files.is_empty() {
-        bail!("no results*.jsonl among the inputs");
     }
     Ok(files)
 }
@@ -49,13 +54,19 @@ pub fn merge(lists: Vec<Vec<BatchRecord>>) -> Result<Vec<BatchRecord>> {
     Ok(merged)
 }
 
+/// Every input is read, whole, before the output is written (atomically): a missing or
+/// unreadable input, or a line that is not a record, leaves the output folder as it was.
+/// The output may be one of the inputs (`merge OUT --out OUT` after sharded runs).
 pub fn run(args: MergeArgs) -> Result<ExitCode> {
     let files = inputs(&args)?;
     let lists = files
         .iter()
-        .map(|f| read_records(f))
+        .map(|f| read_records_strict(f))
         .collect::<Result<Vec<_>>>()?;
     let merged = merge(lists)?;
+    if merged.is_empty() {
+        bail!("the inputs hold no records; nothing to merge");
+    }
     let widths: Vec<String> = merged
         .first()
         .map(|r| r.mipbound.iter().map(|w| w.xor.clone()).collect())

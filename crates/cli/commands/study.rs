@@ -10,10 +10,15 @@ use mipbound_train::{TrainSettings, load_dir, train};
 use serde::{Deserialize, Serialize};
 
 use super::EXIT_INTERRUPTED;
-use super::batch::{BatchRun, BatchSettings, Shard, read_records, results_paths, run_batch};
+use super::batch::{
+    BatchRun, BatchSettings, Shard, check_settings, read_records, results_paths, run_batch,
+};
 use crate::args::{MilpArgs, StudyArgs};
-use crate::common::threads;
+use crate::common::{check_parameters, refuse_overwrite, threads};
 use crate::{plots, summary};
+
+/// Most networks a study's family may have (they are all listed before any is trained).
+pub const MAX_STUDY_NETWORKS: usize = 100_000;
 
 /// A study configuration (TOML). Relative paths are relative to the working directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -120,9 +125,28 @@ impl StudyConfig {
         let config: StudyConfig = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), one_line(&e.to_string())))?;
         let f = &config.family;
-        if f.networks_per_split == 0 || f.min_width == 0 || f.total_units < 2 * f.min_width {
+        let splits = f
+            .min_width
+            .checked_mul(2)
+            .and_then(|m| f.total_units.checked_sub(m))
+            .map(|free| free.saturating_add(1));
+        let Some(splits) = splits.filter(|_| f.networks_per_split > 0 && f.min_width > 0) else {
             bail!(
                 "{}: [family] needs networks_per_split >= 1, min_width >= 1 and total_units >= 2 * min_width",
+                path.display()
+            );
+        };
+        super::train::check_training(&config.training, config.data.test_fraction, |n| {
+            let table = if n == "test_fraction" {
+                "data"
+            } else {
+                "training"
+            };
+            format!("{}: [{table}] {n}", path.display())
+        })?;
+        if splits.saturating_mul(f.networks_per_split) > MAX_STUDY_NETWORKS {
+            bail!(
+                "{}: [family] describes more than {MAX_STUDY_NETWORKS} networks",
                 path.display()
             );
         }
@@ -172,6 +196,13 @@ fn train_members(config: &StudyConfig, members: &[Member], shard: Option<Shard>)
         config.data.test_fraction,
         config.data.split_seed,
     )?;
+    if train_set.is_empty() {
+        bail!("{}: no training images", config.data.path.display());
+    }
+    for m in &todo {
+        let widths = [train_set.pixels(), m.split.0, m.split.1, train_set.classes];
+        check_parameters("[family]", &widths, 1, true)?;
+    }
     std::fs::create_dir_all(config.out.join("networks"))?;
     for m in &todo {
         let settings = TrainSettings {
@@ -194,14 +225,30 @@ fn train_members(config: &StudyConfig, members: &[Member], shard: Option<Shard>)
 
 pub fn run(args: StudyArgs) -> Result<ExitCode> {
     let config = StudyConfig::load(&args.config)?;
+    let (jsonl, csv) = results_paths(&config.out, args.shard);
+    for output in [
+        jsonl,
+        csv,
+        config.out.join("summary.md"),
+        config.out.join("summary.json"),
+    ] {
+        refuse_overwrite(
+            &format!("{}: out", args.config.display()),
+            &output,
+            &[&args.config],
+        )?;
+    }
     let members = config.members();
     if !args.summarize_only {
-        let trained = train_members(&config, &members, args.shard)?;
-        let nets: Vec<PathBuf> = members.iter().map(|m| m.path.clone()).collect();
         let milp = MilpArgs {
             milp_time_limit: 10.0,
             max_limits: 32,
         };
+        // Checked before hours of training, not after.
+        check_settings(&config.batch, &milp)
+            .with_context(|| format!("{}: [batch]", args.config.display()))?;
+        let trained = train_members(&config, &members, args.shard)?;
+        let nets: Vec<PathBuf> = members.iter().map(|m| m.path.clone()).collect();
         let run = BatchRun {
             settings: &config.batch,
             milp: &milp,

@@ -124,6 +124,13 @@ impl Default for SearchSettings {
 /// send most LPs to the slow exact check.
 pub const MAX_MARGIN_TOLERANCE: f64 = 1e-3;
 
+/// The instant `seconds` after `start`; `None` (no deadline) when that is beyond what the
+/// clock can represent (1e19 s, 1e300 s, infinity). Negative seconds and NaN mean `start`.
+pub fn deadline_after(start: Instant, seconds: f64) -> Option<Instant> {
+    let seconds = if seconds > 0.0 { seconds } else { 0.0 };
+    start.checked_add(Duration::try_from_secs_f64(seconds).ok()?)
+}
+
 /// When to stop early.
 #[derive(Debug, Clone, Default)]
 pub struct Limits {
@@ -134,10 +141,11 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Stop after `seconds` from now (no limit when `None`).
+    /// Stop after `seconds` from now (no limit when `None`, or when the limit is beyond
+    /// what the clock can represent, e.g. 1e300 or infinity).
     pub fn time_limit(seconds: Option<f64>) -> Self {
         Self {
-            deadline: seconds.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0))),
+            deadline: seconds.and_then(|s| deadline_after(Instant::now(), s)),
             interrupt: None,
         }
     }
@@ -639,6 +647,22 @@ mod tests {
     use super::*;
     use mipbound_network::{Activation, Layer};
     use ndarray::array;
+
+    /// Limits beyond the clock's range mean no limit instead of a panic.
+    #[test]
+    fn huge_time_limits_mean_no_limit() {
+        for huge in [1e19, 1e300, f64::INFINITY, f64::MAX] {
+            assert!(Limits::time_limit(Some(huge)).deadline.is_none(), "{huge}");
+        }
+        let now = Instant::now();
+        assert_eq!(deadline_after(now, 0.0), Some(now));
+        assert_eq!(deadline_after(now, -1.0), Some(now));
+        assert_eq!(
+            deadline_after(now, 2.5),
+            Some(now + Duration::from_millis(2500))
+        );
+        assert!(Limits::time_limit(Some(3600.0)).deadline.is_some());
+    }
 
     /// Two lines crossing inside the unit square: 4 regions; three lines through one
     /// point in general directions: 6 regions.
