@@ -6,6 +6,7 @@ mod bounds;
 mod cli;
 mod exact;
 mod formats;
+mod onnx_graphs;
 mod oracle;
 mod study;
 mod trials;
