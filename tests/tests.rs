@@ -7,6 +7,7 @@ mod cli;
 mod exact;
 mod formats;
 mod onnx_graphs;
+mod onnx_torch;
 mod oracle;
 mod study;
 mod trials;
