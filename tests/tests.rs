@@ -6,6 +6,7 @@ mod bounds;
 mod cli;
 mod exact;
 mod formats;
+mod loader_fuzz;
 mod onnx_graphs;
 mod onnx_torch;
 mod oracle;

@@ -1,0 +1,63 @@
+//! The loaders never panic: every fixture in tests/data, truncated and bit-flipped (seeded
+//! ChaCha), is read by its loader inside `catch_unwind`; an error is fine, a panic is not.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use mipbound_network::formats::{Format, from_bytes};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::formats::data;
+
+fn fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            fixtures(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn truncated_and_bit_flipped_fixtures_never_panic() {
+    let mut files = Vec::new();
+    fixtures(&data(""), &mut files);
+    files.sort();
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut inputs = 0;
+    let per_file = 10_000 / files.len() + 1;
+    for file in &files {
+        let original = std::fs::read(file).unwrap();
+        // Network files in their format; every other file in each format.
+        let formats = match Format::from_path(file) {
+            Some(f) if !file.to_string_lossy().ends_with("outputs.json") => vec![f],
+            _ => vec![Format::Onnx, Format::Json, Format::WeightsDat],
+        };
+        for i in 0..per_file {
+            let mut bytes = original.clone();
+            if i % 3 == 0 || bytes.is_empty() {
+                let keep = rng.random_range(0..=bytes.len());
+                bytes.truncate(keep);
+            }
+            if i % 3 != 0 && !bytes.is_empty() {
+                for _ in 0..rng.random_range(1..=8) {
+                    let at = rng.random_range(0..bytes.len());
+                    bytes[at] ^= 1 << rng.random_range(0..8);
+                }
+            }
+            for &format in &formats {
+                let result = catch_unwind(AssertUnwindSafe(|| from_bytes(&bytes, format)));
+                assert!(
+                    result.is_ok(),
+                    "{} mutation {i} panicked the {format} loader",
+                    file.display()
+                );
+                inputs += 1;
+            }
+        }
+    }
+    assert!(inputs >= 10_000, "{inputs}");
+}
