@@ -4,7 +4,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use mipbound_network::formats::{Format, from_bytes};
+use mipbound_network::formats::{Format, from_bytes, load};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -60,4 +60,38 @@ fn truncated_and_bit_flipped_fixtures_never_panic() {
         }
     }
     assert!(inputs >= 10_000, "{inputs}");
+}
+
+/// The same through `load`, with the external data file beside the model: the model or its
+/// data file truncated or bit-flipped.
+#[test]
+fn mutated_external_data_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let pairs = [
+        ("torch/mlp.dynamo.onnx", "mlp.dynamo.onnx.data"),
+        ("torch/cnn.dynamo.onnx", "cnn.dynamo.onnx.data"),
+        ("graphs/external-ok.onnx", "weights.bin"),
+    ];
+    for (model, data_name) in pairs {
+        let model_bytes = std::fs::read(data(model)).unwrap();
+        let folder = data(model).parent().unwrap().to_path_buf();
+        let data_bytes = std::fs::read(folder.join(data_name)).unwrap();
+        for i in 0..300 {
+            let (mut m, mut d) = (model_bytes.clone(), data_bytes.clone());
+            let target = if i % 2 == 0 { &mut m } else { &mut d };
+            if i % 3 == 0 {
+                let keep = rng.random_range(0..=target.len());
+                target.truncate(keep);
+            } else if !target.is_empty() {
+                let at = rng.random_range(0..target.len());
+                target[at] ^= 1 << rng.random_range(0..8);
+            }
+            let path = dir.path().join("model.onnx");
+            std::fs::write(&path, &m).unwrap();
+            std::fs::write(dir.path().join(data_name), &d).unwrap();
+            let result = catch_unwind(AssertUnwindSafe(|| load(&path, None)));
+            assert!(result.is_ok(), "{model} mutation {i} panicked");
+        }
+    }
 }

@@ -251,6 +251,7 @@ impl Walker {
             ));
         }
         let data = data_inputs[0];
+        let shape_before = self.shape.clone();
         let op = node.op_type.as_str();
         if let Some(previous) = &self.trailing
             && !TRAILING.contains(&op)
@@ -314,7 +315,7 @@ impl Walker {
             self.unfoldable.insert(other.clone(), why);
         }
         let previous = std::mem::replace(&mut self.current, output.clone());
-        self.consumed.insert(previous, self.shape.clone());
+        self.consumed.insert(previous, shape_before);
         Ok(())
     }
 
@@ -800,29 +801,18 @@ impl Walker {
 
     /// Reshape to the target shape (its batch entry dropped; `0` copies, `-1` infers).
     fn reshape(&mut self, node: &NodeProto, place: &str) -> Result<(), LoadErrorKind> {
-        let Some(width) = self.width() else {
+        let Some(old) = self.shape.clone() else {
             return Ok(());
         };
-        let target = self.constant(node, 1, place)?.values.clone();
-        let old = self.shape.clone().unwrap_or_default();
-        let mut dims: Vec<i64> = target.iter().skip(1).map(|&v| v as i64).collect();
-        for (i, d) in dims.iter_mut().enumerate() {
-            if *d == 0 {
-                *d = old.get(i).map_or(1, |&v| v as i64);
-            }
-        }
-        let known: i64 = dims.iter().filter(|&&d| d > 0).product();
-        if let Some(free) = dims.iter_mut().find(|d| **d < 0) {
-            *free = width as i64 / known.max(1);
-        }
-        let shape: Vec<usize> = dims.iter().map(|&d| d.max(0) as usize).collect();
-        if shape.iter().product::<usize>() != width || dims.iter().filter(|&&d| d < 0).count() > 1 {
-            return Err(LoadErrorKind::syntax(
-                place,
-                format!("cannot reshape {width} values to {target:?}"),
-            ));
-        }
-        self.shape = Some(shape);
+        let target = fold::ints(self.constant(node, 1, place)?, place)?;
+        let data: Vec<usize> = std::iter::once(1).chain(old).collect();
+        let allow_zero = int_attribute(node, "allowzero", 0) != 0;
+        let dims = fold::reshape_dims(&data, &target, allow_zero, place)?;
+        // The batch (1) stays first; a target without one keeps the flat values as well.
+        self.shape = Some(match dims.split_first() {
+            Some((1, rest)) if !rest.is_empty() => rest.to_vec(),
+            _ => dims,
+        });
         Ok(())
     }
 
