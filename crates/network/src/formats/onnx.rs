@@ -301,7 +301,7 @@ impl Walker {
             _ => {
                 return Err(LoadErrorKind::unsupported(
                     place,
-                    format!("operator {op} (supported: {SUPPORTED})"),
+                    format!("operator {} (supported: {SUPPORTED})", op.escape_debug()),
                 ));
             }
         }

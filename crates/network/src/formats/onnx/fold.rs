@@ -150,7 +150,10 @@ pub(super) fn fold(
         _ => {
             return Err(LoadErrorKind::unsupported(
                 place,
-                format!("operator {op} on constants (folded: {FOLDED})"),
+                format!(
+                    "operator {} on constants (folded: {FOLDED})",
+                    op.escape_debug()
+                ),
             ));
         }
     })
