@@ -186,7 +186,7 @@ fn fixture_cases() -> Vec<(PathBuf, &'static str)> {
         (data("bad/nan-weight.onnx"), "layer 0: weight [1, 0] is NaN"),
         (
             data("bad/external-data.onnx"),
-            "initializer 'fc0.weight': unsupported: weights stored in external data files",
+            "initializer 'fc0.weight': external data file 'weights.bin': No such file",
         ),
         (data("bad/truncated.onnx"), "not a valid ONNX protobuf"),
         (

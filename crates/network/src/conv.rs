@@ -53,7 +53,20 @@ impl ConvGeometry {
             ]
             .contains(&0);
         if zero {
-            return Err(format!("zero-sized convolution geometry {self:?}"));
+            return Err(format!(
+                "zero-sized convolution geometry: input {}x{}x{}, {} output channels, kernel {}x{}, stride {}x{}, dilation {}x{}, {} groups",
+                self.in_channels,
+                self.in_h,
+                self.in_w,
+                self.out_channels,
+                self.kernel.0,
+                self.kernel.1,
+                self.stride.0,
+                self.stride.1,
+                self.dilation.0,
+                self.dilation.1,
+                self.groups
+            ));
         }
         if !self.in_channels.is_multiple_of(self.groups)
             || !self.out_channels.is_multiple_of(self.groups)

@@ -46,6 +46,16 @@ pub enum ModelError {
         /// The offending value.
         value: f64,
     },
+    /// A weight, bias or activation parameter beyond [`crate::MAX_PARAMETER`].
+    #[error("layer {layer}: {what} is {value:e} (parameters must lie within +-{max:e})", max = crate::MAX_PARAMETER)]
+    TooLarge {
+        /// Index of the layer.
+        layer: usize,
+        /// Which entry.
+        what: String,
+        /// The offending value.
+        value: f64,
+    },
     /// A maxout layer whose rows do not split into units of `rank` rows.
     #[error("layer {layer}: {rows} rows do not split into maxout units of rank {rank} (rank >= 2)")]
     Maxout {
@@ -114,6 +124,14 @@ pub enum LoadErrorKind {
         place: String,
         /// What is not supported.
         message: String,
+    },
+    /// The file is larger than [`crate::formats::MAX_FILE_BYTES`].
+    #[error("the file has {bytes} bytes, more than the limit of {limit} bytes")]
+    TooLarge {
+        /// Size of the file.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
     },
     /// The layers read do not form a valid network.
     #[error("{0}")]

@@ -57,4 +57,6 @@ pub mod random;
 pub use activation::{Activation, PiecewiseLinear, PostAffine};
 pub use conv::ConvGeometry;
 pub use error::{LoadError, LoadErrorKind, ModelError};
-pub use model::{Layer, LayerKind, Metadata, Network, Pattern, UnitId, pattern_line};
+pub use model::{
+    Layer, LayerKind, MAX_PARAMETER, Metadata, Network, Pattern, UnitId, pattern_line,
+};

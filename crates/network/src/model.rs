@@ -3,6 +3,14 @@ use ndarray::{Array1, Array2, ArrayView1};
 
 use crate::{Activation, ConvGeometry, ModelError};
 
+/// Largest magnitude of a weight, bias or activation parameter (slope, breakpoint, clip
+/// bound) that a network may hold, checked when it is built (files included).
+///
+/// HiGHS refuses constraint coefficients of magnitude 1e15 or more and treats bounds from
+/// 1e20 on as infinite; 1e12 leaves room for the products of weights and input bounds that
+/// the formulations build. Trained networks are many orders of magnitude below it.
+pub const MAX_PARAMETER: f64 = 1e12;
+
 /// An activation pattern: one bit per hidden unit, layer-major, `true` = active (`z > 0`).
 pub type Pattern = BitVec<u64, Lsb0>;
 
@@ -142,6 +150,9 @@ impl Network {
             expected = layer.width();
         }
         let layers = fold_linear_layers(layers);
+        for (index, layer) in layers.iter().enumerate() {
+            check_values(index, layer)?;
+        }
         let hidden = layers
             .iter()
             .take_while(|l| l.activation.is_piecewise())
@@ -318,21 +329,66 @@ fn check_layer(index: usize, layer: &Layer, expected_inputs: usize) -> Result<()
             found: layer.bias.len(),
         });
     }
-    if let Some(((r, c), &value)) = layer.weights.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(ModelError::NonFinite {
-            layer: index,
-            what: format!("weight [{r}, {c}]"),
-            value,
-        });
-    }
-    if let Some((i, &value)) = layer.bias.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(ModelError::NonFinite {
-            layer: index,
-            what: format!("bias [{i}]"),
-            value,
-        });
-    }
+    check_values(index, layer)?;
     check_structure(index, layer)
+}
+
+/// Every weight, bias and activation parameter finite and within [`MAX_PARAMETER`].
+fn check_values(index: usize, layer: &Layer) -> Result<(), ModelError> {
+    let weights = layer
+        .weights
+        .indexed_iter()
+        .map(|((r, c), &v)| (v, Where::Weight(r, c)));
+    let bias = layer.bias.indexed_iter().map(|(i, &v)| (v, Where::Bias(i)));
+    let activation: Vec<(f64, Where)> = match &layer.activation {
+        Activation::LeakyRelu { slope } => vec![(*slope, Where::Named("leaky ReLU slope"))],
+        Activation::Pwl(f) => f
+            .breakpoints()
+            .iter()
+            .map(|&v| (v, Where::Named("activation breakpoint")))
+            .chain(
+                f.slopes()
+                    .iter()
+                    .map(|&v| (v, Where::Named("activation slope"))),
+            )
+            .chain([(f.value_at_first(), Where::Named("activation value"))])
+            .collect(),
+        _ => Vec::new(),
+    };
+    let bad = weights
+        .chain(bias)
+        .chain(activation)
+        .find(|(v, _)| !(v.is_finite() && v.abs() <= MAX_PARAMETER));
+    match bad {
+        None => Ok(()),
+        Some((value, place)) if !value.is_finite() => Err(ModelError::NonFinite {
+            layer: index,
+            what: place.to_string(),
+            value,
+        }),
+        Some((value, place)) => Err(ModelError::TooLarge {
+            layer: index,
+            what: place.to_string(),
+            value,
+        }),
+    }
+}
+
+/// Which parameter of a layer, for error messages.
+enum Where {
+    Weight(usize, usize),
+    Bias(usize),
+    Named(&'static str),
+}
+
+impl std::fmt::Display for Where {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Where::Weight(r, c) => write!(f, "weight [{r}, {c}]"),
+            Where::Bias(i) => write!(f, "bias [{i}]"),
+            Where::Named(name) => f.write_str(name),
+        }
+    }
 }
 
 fn check_structure(index: usize, layer: &Layer) -> Result<(), ModelError> {

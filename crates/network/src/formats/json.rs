@@ -196,7 +196,8 @@ fn to_layer(index: usize, layer: JsonLayer) -> Result<Layer, LoadErrorKind> {
         ));
     }
     let flat: Vec<f64> = layer.weights.into_iter().flatten().collect();
-    let weights = Array2::from_shape_vec((rows, cols), flat).expect("rows have equal length");
+    let weights = Array2::from_shape_vec((rows, cols), flat)
+        .map_err(|e| LoadErrorKind::syntax(format!("layers[{index}].weights"), e.to_string()))?;
     let built = Layer::new(weights, Array1::from(layer.bias), activation);
     Ok(match (layer.conv, layer.max_pool) {
         (Some(_), Some(_)) => {
@@ -211,7 +212,7 @@ fn to_layer(index: usize, layer: JsonLayer) -> Result<Layer, LoadErrorKind> {
     })
 }
 
-pub(super) fn write(net: &Network) -> Vec<u8> {
+pub(super) fn write(net: &Network) -> Result<Vec<u8>, LoadErrorKind> {
     let doc = JsonNetwork {
         format: FORMAT_TAG.to_string(),
         version: VERSION,
@@ -232,9 +233,10 @@ pub(super) fn write(net: &Network) -> Vec<u8> {
             .collect(),
         metadata: net.metadata().clone(),
     };
-    let mut out = serde_json::to_vec_pretty(&doc).expect("a network serialises");
+    let mut out = serde_json::to_vec_pretty(&doc)
+        .map_err(|e| LoadErrorKind::syntax("network", e.to_string()))?;
     out.push(b'\n');
-    out
+    Ok(out)
 }
 
 /// serde_json appends " at line L column C"; the place is reported separately.
@@ -255,7 +257,7 @@ mod tests {
         let mut net = he_network(&[3, 5, 4, 2], 0.1, true, 1);
         net.metadata_mut()
             .insert("test_accuracy".into(), serde_json::json!(0.93));
-        let back = read(&write(&net)).unwrap();
+        let back = read(&write(&net).unwrap()).unwrap();
         assert_eq!(back, net);
     }
 
@@ -280,7 +282,7 @@ mod tests {
                 )],
             )
             .unwrap();
-            assert_eq!(read(&write(&net)).unwrap(), net, "{}", a.name());
+            assert_eq!(read(&write(&net).unwrap()).unwrap(), net, "{}", a.name());
         }
         let maxout = Network::new(
             1,
@@ -292,7 +294,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(maxout.hidden_widths(), vec![1]);
-        assert_eq!(read(&write(&maxout)).unwrap(), maxout);
+        assert_eq!(read(&write(&maxout).unwrap()).unwrap(), maxout);
         let bad = br#"{"format":"mipbound-network","version":1,"input_dim":1,
             "layers":[{"activation":{"maxout":{"rank":2}},"weights":[[1],[2],[3]],"bias":[0,0,0]}]}"#;
         assert_eq!(

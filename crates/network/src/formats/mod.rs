@@ -2,7 +2,12 @@
 //!
 //! [`load`] picks the format from the extension (`.onnx`; `.json`; `.dat` or `.txt`) unless
 //! one is given, and always returns a validated [`Network`] or a [`LoadError`] that names
-//! the file, the place in it and the problem.
+//! the file, the place in it and the problem. Files (and ONNX external data) larger than
+//! [`MAX_FILE_BYTES`] are refused before they are read.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod json;
 mod onnx;
@@ -10,6 +15,7 @@ mod onnx_proto;
 mod weights_dat;
 
 use std::fmt;
+use std::io::Read;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -63,20 +69,68 @@ impl FromStr for Format {
     }
 }
 
-/// Reads and validates a network; `format` overrides the extension.
+/// Largest network file mipbound reads: 2 GiB, the largest protobuf message. ONNX
+/// external data files are checked against the tensors they hold instead.
+pub const MAX_FILE_BYTES: u64 = 2 << 30;
+
+/// Reads and validates a network; `format` overrides the extension. ONNX external data is
+/// read from the model's folder.
 pub fn load(path: &Path, format: Option<Format>) -> Result<Network, LoadError> {
     let error = |kind| LoadError::new(path, kind);
     let format = format
         .or_else(|| Format::from_path(path))
         .ok_or_else(|| error(LoadErrorKind::UnknownFormat))?;
-    let bytes = std::fs::read(path).map_err(|e| error(e.into()))?;
-    from_bytes(&bytes, format).map_err(error)
+    let bytes = read_limited(path).map_err(error)?;
+    let folder = path.parent().map(|p| {
+        if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        }
+    });
+    parse(&bytes, format, onnx::DataFolder(folder)).map_err(error)
 }
 
-/// Parses and validates a network held in memory.
+/// The bytes of a file of at most [`MAX_FILE_BYTES`].
+fn read_limited(path: &Path) -> Result<Vec<u8>, LoadErrorKind> {
+    let file = std::fs::File::open(path)?;
+    let bytes = file.metadata()?.len();
+    if bytes > MAX_FILE_BYTES {
+        return Err(LoadErrorKind::TooLarge {
+            bytes,
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    let mut out = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadErrorKind::TooLarge {
+            bytes: out.len() as u64,
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    Ok(out)
+}
+
+/// Parses and validates a network held in memory (ONNX external data is refused: it
+/// needs the model's folder, see [`load`]).
 pub fn from_bytes(bytes: &[u8], format: Format) -> Result<Network, LoadErrorKind> {
+    parse(bytes, format, onnx::DataFolder(None))
+}
+
+fn parse(
+    bytes: &[u8],
+    format: Format,
+    folder: onnx::DataFolder<'_>,
+) -> Result<Network, LoadErrorKind> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadErrorKind::TooLarge {
+            bytes: bytes.len() as u64,
+            limit: MAX_FILE_BYTES,
+        });
+    }
     match format {
-        Format::Onnx => onnx::read(bytes),
+        Format::Onnx => onnx::read(bytes, folder),
         Format::Json => json::read(bytes),
         Format::WeightsDat => weights_dat::read(bytes),
     }
@@ -86,7 +140,7 @@ pub fn from_bytes(bytes: &[u8], format: Format) -> Result<Network, LoadErrorKind
 pub fn to_bytes(net: &Network, format: Format) -> Result<Vec<u8>, LoadErrorKind> {
     match format {
         Format::Onnx => onnx::write(net, OnnxPrecision::F64),
-        Format::Json => Ok(json::write(net)),
+        Format::Json => json::write(net),
         Format::WeightsDat => weights_dat::write(net),
     }
 }

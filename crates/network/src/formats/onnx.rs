@@ -1,26 +1,45 @@
-//! ONNX reader and writer for feed-forward ReLU networks.
+//! ONNX reader and writer for feed-forward piecewise-linear networks.
 //!
-//! The reader follows the single data path from the graph input through the nodes (in the
-//! file's topological order) and accumulates affine maps until an activation:
-//! `Gemm` (alpha, beta, transA, transB), `MatMul`, `Add`/`Sub`/`Mul`/`Div` by a constant are
-//! affine; `Relu` closes a hidden layer; `Flatten`, `Reshape`, `Squeeze`, `Unsqueeze`,
-//! `Identity`, `Dropout` and `Cast` do not change the flat vector; a trailing `Softmax`,
-//! `LogSoftmax` or `ArgMax` is ignored (it makes no linear regions). Weights come from
-//! initializers or `Constant` nodes (`raw_data`, `float_data` or `double_data`; f32 or f64).
-//! Nodes that do not touch the data path (shape arithmetic feeding a `Reshape`) are skipped.
-//! Branching graphs and every other operator are rejected with the node's name.
+//! The reader first checks the graph's structure (every input defined, nodes in
+//! topological order, no cycle; see [`graph`]). It then follows the single data path from
+//! the graph input through the nodes and accumulates affine maps until an activation:
+//! `Gemm` (alpha, beta, transA, transB), `MatMul`, `Add`/`Sub`/`Mul`/`Div` by a constant and
+//! `BatchNormalization` (inference mode) are affine; `Relu`, `LeakyRelu`, `PRelu`, `Clip`,
+//! `MaxPool` and `ReduceMax` close a hidden layer; `Flatten`, `Reshape`, `Squeeze`,
+//! `Unsqueeze`, `Identity`, `Dropout` and `Cast` do not change the flat vector; a trailing
+//! `Softmax`, `LogSoftmax` or `ArgMax` is ignored (it makes no linear regions).
+//!
+//! Every node that does not touch the data is folded to a constant when it is read
+//! ([`fold`]): initialisers (inline or in external data files, see [`tensor`]), `Constant`
+//! nodes, `Identity` of an initialiser, and the shape arithmetic (`Shape` of the data, with
+//! the batch taken as 1, `Gather`, `Slice`, `Concat`, ...) that `Flatten` and `Unflatten`
+//! export to. A folded value that cannot be computed is an error only where it is used.
+//! Branching graphs and every other operator are rejected with the node's name, and the
+//! graph's output must be the end of the data path.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
-use std::collections::{HashMap, HashSet};
+mod fold;
+mod graph;
+mod tensor;
+mod write;
+
+use std::collections::HashMap;
 
 use ndarray::{Array1, Array2, Axis};
 use prost::Message;
 
 use super::onnx_proto::{
-    AttributeProto, Dimension, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
-    StringStringEntryProto, TensorProto, TensorShapeProto, TensorTypeProto, TypeProto,
-    ValueInfoProto, attribute_type, data_type,
+    GraphProto, ModelProto, NodeProto, StringStringEntryProto, ValueInfoProto,
 };
+use crate::model::MAX_PARAMETER;
 use crate::{Activation, ConvGeometry, Layer, LoadErrorKind, Metadata, Network, PiecewiseLinear};
+use graph::node_place;
+pub(crate) use tensor::DataFolder;
+use tensor::{Tensor, element_count, read_tensor};
+pub(crate) use write::write;
 
 /// Precision of the weights written to an ONNX file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,30 +50,35 @@ pub enum OnnxPrecision {
     F64,
 }
 
+/// Largest kernel, stride, padding, dilation or group count read from an ONNX file.
+const MAX_WINDOW: usize = 1 << 16;
+
 const PASS_THROUGH: &[&str] = &["Identity", "Dropout", "Cast"];
 const TRAILING: &[&str] = &["Softmax", "LogSoftmax", "ArgMax"];
-const SUPPORTED: &str = "Gemm, MatMul, Conv, Add, Sub, Mul, Div, Relu, LeakyRelu, PRelu, Clip, \
-    MaxPool, ReduceMax (last axis), AveragePool, GlobalAveragePool, Flatten, Reshape, Squeeze, \
-    Unsqueeze, Identity, Dropout, Cast, Constant, trailing Softmax/LogSoftmax/ArgMax";
+const SUPPORTED: &str = "Gemm, MatMul, Conv, Add, Sub, Mul, Div, BatchNormalization, Relu, \
+    LeakyRelu, PRelu, Clip, MaxPool, ReduceMax (last axis), AveragePool, GlobalAveragePool, \
+    Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast, trailing \
+    Softmax/LogSoftmax/ArgMax, and shape arithmetic on constants";
 
-/// A constant tensor, flattened in row-major order.
-struct Tensor {
-    dims: Vec<usize>,
-    values: Vec<f64>,
-}
-
-pub(super) fn read(bytes: &[u8]) -> Result<Network, LoadErrorKind> {
+/// Reads an ONNX model; external data files are looked up in `folder`.
+pub(super) fn read(bytes: &[u8], folder: DataFolder<'_>) -> Result<Network, LoadErrorKind> {
     let model = ModelProto::decode(bytes)
         .map_err(|e| LoadErrorKind::syntax("file", format!("not a valid ONNX protobuf ({e})")))?;
     let graph = model
         .graph
         .as_ref()
         .ok_or_else(|| LoadErrorKind::syntax("model", "has no graph"))?;
-    let mut walker = Walker::new(graph)?;
+    graph::check(graph)?;
+    let opset = model
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map_or(13, |o| o.version);
+    let mut walker = Walker::new(graph, folder, opset)?;
     for (index, node) in graph.node.iter().enumerate() {
         walker.visit(index, node)?;
     }
-    let net = walker.finish()?;
+    let net = walker.finish(graph)?;
     Ok(net.with_metadata(read_metadata(&model.metadata_props)))
 }
 
@@ -70,11 +94,16 @@ enum PendingKind {
 }
 
 struct Walker {
+    /// Initialisers and folded values.
     constants: HashMap<String, Tensor>,
+    /// Values that do not depend on the data but could not be folded: where and why.
+    unfoldable: HashMap<String, String>,
+    opset: i64,
     /// Name of the value that carries the data.
     current: String,
-    /// Every data value already consumed by a node (a second consumer means branching).
-    consumed: HashSet<String>,
+    /// Every data value already consumed by a node (a second consumer means branching),
+    /// with its shape when known.
+    consumed: HashMap<String, Option<Vec<usize>>>,
     input_dim: Option<usize>,
     /// Shape of `current` without the batch dimension (`[C, H, W]`, `[C, L]` or `[n]`), once
     /// known; the data is always handled flat, row-major.
@@ -89,23 +118,40 @@ struct Walker {
 }
 
 impl Walker {
-    fn new(graph: &GraphProto) -> Result<Self, LoadErrorKind> {
+    fn new(graph: &GraphProto, folder: DataFolder<'_>, opset: i64) -> Result<Self, LoadErrorKind> {
         let mut constants = HashMap::new();
         for tensor in &graph.initializer {
-            let place = format!("initializer '{}'", tensor.name);
-            constants.insert(tensor.name.clone(), read_tensor(tensor, &place)?);
+            let place = format!("initializer '{}'", tensor.name.escape_debug());
+            constants.insert(tensor.name.clone(), read_tensor(tensor, &place, folder)?);
         }
-        let input = graph
+        let mut inputs = graph
             .input
             .iter()
-            .find(|v| !constants.contains_key(&v.name))
+            .filter(|v| !constants.contains_key(&v.name));
+        let input = inputs
+            .next()
             .ok_or_else(|| LoadErrorKind::syntax("graph", "has no data input"))?;
+        let unfoldable = inputs
+            .map(|v| {
+                let why = format!(
+                    "graph input '{}' is a second data input (one is supported)",
+                    v.name.escape_debug()
+                );
+                (v.name.clone(), why)
+            })
+            .collect();
         let shape = input_shape(input);
+        let input_dim = match &shape {
+            Some(s) => Some(element_count(s, "graph input")?),
+            None => None,
+        };
         Ok(Self {
             constants,
+            unfoldable,
+            opset,
             current: input.name.clone(),
-            consumed: HashSet::new(),
-            input_dim: shape.as_ref().map(|s| s.iter().product()),
+            consumed: HashMap::new(),
+            input_dim,
             shape,
             pending: None,
             pending_kind: PendingKind::Diagonal,
@@ -114,19 +160,82 @@ impl Walker {
         })
     }
 
-    fn visit(&mut self, index: usize, node: &NodeProto) -> Result<(), LoadErrorKind> {
-        let place = if node.name.is_empty() {
-            format!("node #{index} ({})", node.op_type)
+    fn is_data(&self, name: &str) -> bool {
+        name == self.current || self.consumed.contains_key(name)
+    }
+
+    /// The shape of a data value with its batch dimension (taken as 1).
+    fn data_shape(&self, name: &str, place: &str) -> Result<Vec<usize>, LoadErrorKind> {
+        let shape = if name == self.current {
+            self.shape.as_ref()
         } else {
-            format!("node '{}' ({})", node.name, node.op_type)
+            self.consumed.get(name).and_then(Option::as_ref)
         };
-        let data_inputs: Vec<usize> = (0..node.input.len())
-            .filter(|&i| node.input[i] == self.current || self.consumed.contains(&node.input[i]))
-            .collect();
-        if data_inputs.is_empty() {
-            if node.op_type == "Constant" {
-                self.read_constant_node(node, &place)?;
+        let shape = shape.ok_or_else(|| {
+            LoadErrorKind::unsupported(
+                place,
+                "Shape of the data needs a static input shape (give the graph input fixed dimensions)",
+            )
+        })?;
+        Ok(std::iter::once(1).chain(shape.iter().copied()).collect())
+    }
+
+    /// Evaluates a node that does not touch the data (a failure is kept until the value is
+    /// used).
+    fn fold(&mut self, node: &NodeProto, place: &str) {
+        let mut inputs = Vec::with_capacity(node.input.len());
+        let mut blocked = None;
+        for name in &node.input {
+            if name.is_empty() {
+                inputs.push(None);
+            } else if let Some(t) = self.constants.get(name) {
+                inputs.push(Some(t));
+            } else {
+                blocked = Some(self.unfoldable.get(name).cloned().unwrap_or_else(|| {
+                    format!("{place}: input '{}' is not a constant", name.escape_debug())
+                }));
+                break;
             }
+        }
+        let result = match blocked {
+            Some(why) => Err(why),
+            None => fold::fold(node, &inputs, self.opset, place).map_err(|e| e.to_string()),
+        };
+        let outputs = node.output.iter().filter(|o| !o.is_empty());
+        match result {
+            Ok(tensor) => {
+                let mut outputs = outputs;
+                if let Some(first) = outputs.next() {
+                    self.constants.insert(first.clone(), tensor);
+                }
+                for other in outputs {
+                    let why = format!("{place}: a second output of a folded node");
+                    self.unfoldable.insert(other.clone(), why);
+                }
+            }
+            Err(why) => {
+                for out in outputs {
+                    self.unfoldable.insert(out.clone(), why.clone());
+                }
+            }
+        }
+    }
+
+    fn visit(&mut self, index: usize, node: &NodeProto) -> Result<(), LoadErrorKind> {
+        let place = node_place(index, node);
+        let data_inputs: Vec<usize> = (0..node.input.len())
+            .filter(|&i| self.is_data(&node.input[i]))
+            .collect();
+        if node.op_type == "Shape" && data_inputs == [0] {
+            let dims = self.data_shape(&node.input[0], &place)?;
+            let shape = fold::shape_of(&dims, node, &place)?;
+            if let Some(out) = node.output.first() {
+                self.constants.insert(out.clone(), shape);
+            }
+            return Ok(());
+        }
+        if data_inputs.is_empty() {
+            self.fold(node, &place);
             return Ok(());
         }
         if data_inputs.len() > 1 || node.input[data_inputs[0]] != self.current {
@@ -138,10 +247,11 @@ impl Walker {
         if !node.domain.is_empty() && node.domain != "ai.onnx" {
             return Err(LoadErrorKind::unsupported(
                 place,
-                format!("operator domain '{}'", node.domain),
+                format!("operator domain '{}'", node.domain.escape_debug()),
             ));
         }
         let data = data_inputs[0];
+        let shape_before = self.shape.clone();
         let op = node.op_type.as_str();
         if let Some(previous) = &self.trailing
             && !TRAILING.contains(&op)
@@ -155,9 +265,11 @@ impl Walker {
             "Gemm" => self.gemm(node, data, &place)?,
             "MatMul" => self.matmul(node, data, &place)?,
             "Add" | "Sub" | "Mul" | "Div" => self.elementwise(node, data, &place)?,
+            "BatchNormalization" => self.batch_norm(node, data, &place)?,
             "Relu" => self.close_layer(Activation::Relu, &place)?,
             "LeakyRelu" => {
                 let slope = float_attribute(node, "alpha", 0.01);
+                check_parameter(slope, "alpha", &place)?;
                 self.close_layer(Activation::LeakyRelu { slope }, &place)?;
             }
             "PRelu" => {
@@ -168,7 +280,9 @@ impl Walker {
                         "PRelu with several slopes (one slope per layer is supported)",
                     ));
                 }
-                self.close_layer(Activation::LeakyRelu { slope: slopes[0] }, &place)?;
+                let slope = slopes[0];
+                check_parameter(slope, "slope", &place)?;
+                self.close_layer(Activation::LeakyRelu { slope }, &place)?;
             }
             "Clip" => {
                 let activation = self.clip(node, &place)?;
@@ -181,35 +295,31 @@ impl Walker {
             "Reshape" => self.reshape(node, &place)?,
             "Squeeze" | "Unsqueeze" => self.squeeze(node, &place)?,
             "ReduceMax" => self.reduce_max(node, &place)?,
+            "Dropout" => self.dropout(node, &place)?,
             _ if PASS_THROUGH.contains(&op) => {}
             _ if TRAILING.contains(&op) => self.trailing = Some(op.to_string()),
             _ => {
                 return Err(LoadErrorKind::unsupported(
                     place,
-                    format!("operator {op} (supported: {SUPPORTED})"),
+                    format!("operator {} (supported: {SUPPORTED})", op.escape_debug()),
                 ));
             }
         }
         let output = node
             .output
             .first()
+            .filter(|o| !o.is_empty())
             .ok_or_else(|| LoadErrorKind::syntax(&place, "has no output"))?;
-        self.consumed
-            .insert(std::mem::replace(&mut self.current, output.clone()));
-        Ok(())
-    }
-
-    fn read_constant_node(&mut self, node: &NodeProto, place: &str) -> Result<(), LoadErrorKind> {
-        let Some(tensor) = node.attribute.iter().find_map(|a| a.t.as_ref()) else {
-            return Ok(()); // value_float & co. are only ever shape helpers here
-        };
-        let tensor = read_tensor(tensor, place)?;
-        if let Some(name) = node.output.first() {
-            self.constants.insert(name.clone(), tensor);
+        for other in node.output.iter().skip(1).filter(|o| !o.is_empty()) {
+            let why = format!("{place}: a second output of a node on the data path");
+            self.unfoldable.insert(other.clone(), why);
         }
+        let previous = std::mem::replace(&mut self.current, output.clone());
+        self.consumed.insert(previous, shape_before);
         Ok(())
     }
 
+    /// The constant input `input` of `node`.
     fn constant(
         &self,
         node: &NodeProto,
@@ -219,13 +329,41 @@ impl Walker {
         let name = node
             .input
             .get(input)
+            .filter(|n| !n.is_empty())
             .ok_or_else(|| LoadErrorKind::syntax(place, format!("missing input {input}")))?;
-        self.constants.get(name).ok_or_else(|| {
-            LoadErrorKind::unsupported(
+        if let Some(t) = self.constants.get(name) {
+            return Ok(t);
+        }
+        let shown = name.escape_debug();
+        Err(match self.unfoldable.get(name) {
+            Some(why) => LoadErrorKind::unsupported(
                 place,
-                format!("input '{name}' is neither an initializer nor a Constant"),
-            )
+                format!("input '{shown}' is not a constant ({why})"),
+            ),
+            None => LoadErrorKind::unsupported(
+                place,
+                format!("input '{shown}' is computed from the data (a constant is needed)"),
+            ),
         })
+    }
+
+    /// Dropout in inference mode is the identity.
+    fn dropout(&self, node: &NodeProto, place: &str) -> Result<(), LoadErrorKind> {
+        let training = match node.input.get(2).filter(|n| !n.is_empty()) {
+            Some(_) => self
+                .constant(node, 2, place)?
+                .values
+                .iter()
+                .any(|&v| v != 0.0),
+            None => false,
+        };
+        if training {
+            return Err(LoadErrorKind::unsupported(
+                place,
+                "Dropout in training mode",
+            ));
+        }
+        Ok(())
     }
 
     fn gemm(&mut self, node: &NodeProto, data: usize, place: &str) -> Result<(), LoadErrorKind> {
@@ -233,16 +371,31 @@ impl Walker {
         let beta = float_attribute(node, "beta", 1.0);
         let trans_a = int_attribute(node, "transA", 0) != 0;
         let trans_b = int_attribute(node, "transB", 0) != 0;
-        let weights = match data {
+        // The data is one row [1, n] (data as A) or, transposed, one column (data as B).
+        let weights = match (data, trans_a, trans_b) {
             // Y = x · B' : B' is [in, out], the layer weight is B'^T.
-            0 => {
+            (0, false, _) => {
                 let b = matrix(self.constant(node, 1, place)?, place, "B")?;
                 if trans_b { b } else { b.reversed_axes() }
             }
-            // Y = A' · x : A' is [out, in].
-            1 => {
+            // Y = A' · x^T : A' is [out, in].
+            (1, _, true) => {
                 let a = matrix(self.constant(node, 0, place)?, place, "A")?;
                 if trans_a { a.reversed_axes() } else { a }
+            }
+            (0, true, _) | (1, _, false) => {
+                return Err(LoadErrorKind::syntax(
+                    place,
+                    format!(
+                        "Gemm shapes do not chain: the data (one row of values) is input {} with {}",
+                        if data == 0 { "A" } else { "B" },
+                        if data == 0 {
+                            "transA = 1"
+                        } else {
+                            "transB = 0"
+                        }
+                    ),
+                ));
             }
             _ => return Err(LoadErrorKind::unsupported(place, "data fed as the bias C")),
         };
@@ -250,7 +403,19 @@ impl Walker {
         let units = weights.nrows();
         let bias = match node.input.get(2).filter(|name| !name.is_empty()) {
             Some(_) => {
-                broadcast(self.constant(node, 2, place)?, units, place, "C")?.mapv(|c| c * beta)
+                let c = self.constant(node, 2, place)?;
+                // C broadcasts to Y: [1, units] (data as A) or [units, 1] (data as B).
+                let y = if data == 0 { [1, units] } else { [units, 1] };
+                let values = fold::spread(c, &y, place).map_err(|_| {
+                    LoadErrorKind::syntax(
+                        place,
+                        format!(
+                            "Gemm shapes do not chain: C has shape {:?}, the result is {y:?}",
+                            c.dims
+                        ),
+                    )
+                })?;
+                Array1::from(values).mapv(|c| c * beta)
             }
             None => Array1::zeros(units),
         };
@@ -258,12 +423,47 @@ impl Walker {
     }
 
     fn matmul(&mut self, node: &NodeProto, data: usize, place: &str) -> Result<(), LoadErrorKind> {
-        let other = 1 - data;
-        let m = matrix(self.constant(node, other, place)?, place, "weight")?;
-        // x · M with M [in, out]  or  M · x with M [out, in].
-        let weights = if data == 0 { m.reversed_axes() } else { m };
+        if data == 1 {
+            return Err(LoadErrorKind::unsupported(
+                place,
+                "the data as MatMul's second input (x · W with the data first is supported)",
+            ));
+        }
+        let m = matrix(self.constant(node, 1, place)?, place, "weight")?;
+        // x · M with M [in, out].
+        let weights = m.reversed_axes();
         let units = weights.nrows();
         self.push_affine(weights, Array1::zeros(units), place)
+    }
+
+    /// The constant input `input` spread over the data's values (numpy broadcasting
+    /// against `[1, shape...]`; the data's shape must not grow).
+    fn per_value(
+        &self,
+        node: &NodeProto,
+        input: usize,
+        place: &str,
+    ) -> Result<Array1<f64>, LoadErrorKind> {
+        let shape = self.shape.clone().ok_or_else(|| {
+            LoadErrorKind::unsupported(
+                place,
+                "an elementwise operation before any weight layer fixes the input size",
+            )
+        })?;
+        let c = self.constant(node, input, place)?;
+        let data: Vec<usize> = std::iter::once(1).chain(shape.iter().copied()).collect();
+        let dims = fold::broadcast_dims(&c.dims, &data, place)?;
+        if dims.iter().product::<usize>() != data.iter().product::<usize>() {
+            return Err(LoadErrorKind::unsupported(
+                place,
+                format!(
+                    "a constant of shape {:?} would broadcast the data {data:?} to {dims:?}",
+                    c.dims
+                ),
+            ));
+        }
+        let values = fold::spread(c, &dims, place)?;
+        Ok(Array1::from(values))
     }
 
     fn elementwise(
@@ -272,18 +472,8 @@ impl Walker {
         data: usize,
         place: &str,
     ) -> Result<(), LoadErrorKind> {
-        let width = self.width().ok_or_else(|| {
-            LoadErrorKind::unsupported(
-                place,
-                "an elementwise operation before any weight layer fixes the input size",
-            )
-        })?;
-        let c = broadcast(
-            self.constant(node, 1 - data, place)?,
-            width,
-            place,
-            "constant",
-        )?;
+        let c = self.per_value(node, 1 - data, place)?;
+        let width = c.len();
         let (mut w, mut b) = self
             .pending
             .take()
@@ -316,6 +506,71 @@ impl Walker {
         Ok(())
     }
 
+    /// BatchNormalization in inference mode: `scale (x - mean) / sqrt(var + eps) + B` per
+    /// channel (axis 1), an affine map folded into the pending one.
+    fn batch_norm(
+        &mut self,
+        node: &NodeProto,
+        data: usize,
+        place: &str,
+    ) -> Result<(), LoadErrorKind> {
+        if data != 0 || int_attribute(node, "training_mode", 0) != 0 {
+            return Err(LoadErrorKind::unsupported(
+                place,
+                "BatchNormalization in training mode or on a constant",
+            ));
+        }
+        let shape = self.shape.clone().ok_or_else(|| {
+            LoadErrorKind::unsupported(place, "BatchNormalization before the input size is known")
+        })?;
+        let channels = shape.first().copied().unwrap_or(1);
+        let inner: usize = shape.iter().skip(1).product();
+        let epsilon = float_attribute(node, "epsilon", 1e-5);
+        let mut per_channel = Vec::with_capacity(4);
+        for (input, what) in [(1, "scale"), (2, "B"), (3, "mean"), (4, "var")] {
+            let t = self.constant(node, input, place)?;
+            if t.values.len() != channels {
+                return Err(LoadErrorKind::syntax(
+                    place,
+                    format!(
+                        "{what} has {} values for {channels} channels",
+                        t.values.len()
+                    ),
+                ));
+            }
+            per_channel.push(t.values.clone());
+        }
+        let mut gain = Vec::with_capacity(channels);
+        let mut shift = Vec::with_capacity(channels);
+        let [scale, bias, mean, var] = per_channel.as_slice() else {
+            return Err(LoadErrorKind::syntax(place, "missing inputs"));
+        };
+        for c in 0..channels {
+            let (s, b, mean, var) = (scale[c], bias[c], mean[c], var[c]);
+            let g = s / (var + epsilon).sqrt();
+            if !(var + epsilon > 0.0 && g.is_finite()) {
+                return Err(LoadErrorKind::syntax(
+                    place,
+                    format!(
+                        "channel {c}: var + epsilon = {} is not positive",
+                        var + epsilon
+                    ),
+                ));
+            }
+            gain.push(g);
+            shift.push(b - mean * g);
+        }
+        let width = channels * inner;
+        let expand = |v: &[f64]| Array1::from_iter((0..width).map(|i| v[i / inner.max(1)]));
+        let (mut w, mut b) = self
+            .pending
+            .take()
+            .unwrap_or_else(|| (Array2::eye(width), Array1::zeros(width)));
+        scale_rows(&mut w, &mut b, &expand(&gain));
+        b += &expand(&shift);
+        self.pending = Some((w, b));
+        Ok(())
+    }
     fn width(&self) -> Option<usize> {
         self.shape.as_ref().map(|s| s.iter().product())
     }
@@ -338,6 +593,9 @@ impl Walker {
             }
             None => self.input_dim = Some(inputs),
             _ => {}
+        }
+        if let Some((w, _)) = &self.pending {
+            element_count(&[weights.nrows(), w.ncols()], place)?;
         }
         self.shape = Some(vec![weights.nrows()]);
         self.pending_kind = PendingKind::Dense;
@@ -370,13 +628,21 @@ impl Walker {
         one_d: bool,
         place: &str,
     ) -> Result<ConvGeometry, LoadErrorKind> {
-        let pair = |name: &str, default: usize| -> (usize, usize) {
+        let size = |name: &str, v: i64| -> Result<usize, LoadErrorKind> {
+            usize::try_from(v)
+                .ok()
+                .filter(|&v| v <= MAX_WINDOW)
+                .ok_or_else(|| {
+                    LoadErrorKind::syntax(place, format!("{name} {v} is not in 0..={MAX_WINDOW}"))
+                })
+        };
+        let pair = |name: &str, default: usize| -> Result<(usize, usize), LoadErrorKind> {
             let v = ints_attribute(node, name);
-            match (v.as_slice(), one_d) {
-                ([a], true) => (1, *a as usize),
-                ([a, b], false) => (*a as usize, *b as usize),
+            Ok(match (v.as_slice(), one_d) {
+                ([a], true) => (1, size(name, *a)?),
+                ([a, b], false) => (size(name, *a)?, size(name, *b)?),
                 _ => (if one_d { 1 } else { default }, default),
-            }
+            })
         };
         let auto_pad = string_attribute(node, "auto_pad");
         if !matches!(auto_pad.as_str(), "" | "NOTSET" | "VALID") {
@@ -389,10 +655,11 @@ impl Walker {
             return Err(LoadErrorKind::unsupported(place, "ceil_mode = 1"));
         }
         let p = ints_attribute(node, "pads");
+        let pad = |v: &i64| size("pads", *v);
         let pads = match (p.as_slice(), one_d) {
             ([], _) => [0; 4],
-            ([l, r], true) => [0, *l as usize, 0, *r as usize],
-            ([t, l, b, r], false) => [*t as usize, *l as usize, *b as usize, *r as usize],
+            ([l, r], true) => [0, pad(l)?, 0, pad(r)?],
+            ([t, l, b, r], false) => [pad(t)?, pad(l)?, pad(b)?, pad(r)?],
             _ => {
                 return Err(LoadErrorKind::syntax(
                     place,
@@ -406,14 +673,21 @@ impl Walker {
             in_w: input[2],
             out_channels,
             kernel,
-            stride: pair("strides", 1),
+            stride: pair("strides", 1)?,
             pads,
-            dilation: pair("dilations", 1),
-            groups: int_attribute(node, "group", 1).max(1) as usize,
+            dilation: pair("dilations", 1)?,
+            groups: size("group", int_attribute(node, "group", 1).max(1))?,
         };
+        if kernel.0.max(kernel.1) > MAX_WINDOW {
+            return Err(LoadErrorKind::syntax(
+                place,
+                format!("kernel {kernel:?} is larger than {MAX_WINDOW}"),
+            ));
+        }
         geometry
             .check()
             .map_err(|m| LoadErrorKind::syntax(place, m))?;
+        element_count(&[geometry.outputs(), geometry.inputs()], place)?;
         Ok(geometry)
     }
 
@@ -448,7 +722,16 @@ impl Walker {
             ));
         }
         let bias = match node.input.get(2).filter(|n| !n.is_empty()) {
-            Some(_) => Some(broadcast(self.constant(node, 2, place)?, m, place, "B")?.to_vec()),
+            Some(_) => {
+                let b = self.constant(node, 2, place)?;
+                if b.values.len() != m {
+                    return Err(LoadErrorKind::syntax(
+                        place,
+                        format!("B has {} values for {m} output channels", b.values.len()),
+                    ));
+                }
+                Some(b.values.clone())
+            }
             None => None,
         };
         let (w, b) = geometry.dense(&weight.values, bias.as_deref());
@@ -518,29 +801,18 @@ impl Walker {
 
     /// Reshape to the target shape (its batch entry dropped; `0` copies, `-1` infers).
     fn reshape(&mut self, node: &NodeProto, place: &str) -> Result<(), LoadErrorKind> {
-        let Some(width) = self.width() else {
+        let Some(old) = self.shape.clone() else {
             return Ok(());
         };
-        let target = self.constant(node, 1, place)?.values.clone();
-        let old = self.shape.clone().unwrap_or_default();
-        let mut dims: Vec<i64> = target.iter().skip(1).map(|&v| v as i64).collect();
-        for (i, d) in dims.iter_mut().enumerate() {
-            if *d == 0 {
-                *d = old.get(i).map_or(1, |&v| v as i64);
-            }
-        }
-        let known: i64 = dims.iter().filter(|&&d| d > 0).product();
-        if let Some(free) = dims.iter_mut().find(|d| **d < 0) {
-            *free = width as i64 / known.max(1);
-        }
-        let shape: Vec<usize> = dims.iter().map(|&d| d.max(0) as usize).collect();
-        if shape.iter().product::<usize>() != width || dims.iter().filter(|&&d| d < 0).count() > 1 {
-            return Err(LoadErrorKind::syntax(
-                place,
-                format!("cannot reshape {width} values to {target:?}"),
-            ));
-        }
-        self.shape = Some(shape);
+        let target = fold::ints(self.constant(node, 1, place)?, place)?;
+        let data: Vec<usize> = std::iter::once(1).chain(old).collect();
+        let allow_zero = int_attribute(node, "allowzero", 0) != 0;
+        let dims = fold::reshape_dims(&data, &target, allow_zero, place)?;
+        // The batch (1) stays first; a target without one keeps the flat values as well.
+        self.shape = Some(match dims.split_first() {
+            Some((1, rest)) if !rest.is_empty() => rest.to_vec(),
+            _ => dims,
+        });
         Ok(())
     }
 
@@ -672,7 +944,13 @@ impl Walker {
                 .map(|a| a.f as f64))
         };
         let bad = |m: String| LoadErrorKind::syntax(place, m);
-        match (bound(1, "min")?, bound(2, "max")?) {
+        let (min, max) = (bound(1, "min")?, bound(2, "max")?);
+        for (v, what) in [(min, "min"), (max, "max")] {
+            if let Some(v) = v {
+                check_parameter(v, what, place)?;
+            }
+        }
+        match (min, max) {
             (Some(lo), Some(hi)) => Activation::clip(lo, hi).map_err(bad),
             (Some(lo), None) => PiecewiseLinear::new(vec![lo], vec![0.0, 1.0], lo)
                 .map(Activation::Pwl)
@@ -706,12 +984,51 @@ impl Walker {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<Network, LoadErrorKind> {
+    /// The network read; every graph output must be the end of the data path.
+    fn finish(mut self, graph: &GraphProto) -> Result<Network, LoadErrorKind> {
+        for output in &graph.output {
+            let name = output.name.as_str();
+            let shown = name.escape_debug();
+            if name == self.current {
+                continue;
+            }
+            let message = if self.consumed.contains_key(name) {
+                format!(
+                    "output '{shown}' is an intermediate value (only the end of the data path can be an output)"
+                )
+            } else {
+                format!("output '{shown}' is not computed from the input")
+            };
+            return Err(LoadErrorKind::unsupported("graph", message));
+        }
         if let Some((w, b)) = self.pending.take() {
             self.layers.push(Layer::new(w, b, Activation::Identity));
         }
         let input_dim = self.input_dim.unwrap_or(0);
-        Ok(Network::new(input_dim, self.layers)?)
+        let net = Network::new(input_dim, self.layers)?;
+        if graph.output.is_empty() {
+            return Err(LoadErrorKind::syntax("graph", "has no output"));
+        }
+        Ok(net)
+    }
+}
+
+/// An activation parameter must be finite and within [`MAX_PARAMETER`].
+fn check_parameter(value: f64, what: &str, place: &str) -> Result<(), LoadErrorKind> {
+    if value.is_finite() && value.abs() <= MAX_PARAMETER {
+        Ok(())
+    } else {
+        Err(LoadErrorKind::syntax(
+            place,
+            format!(
+                "{what} is {} (parameters must be finite, |v| <= {MAX_PARAMETER:e})",
+                if value.abs() >= 1e6 {
+                    format!("{value:e}")
+                } else {
+                    value.to_string()
+                }
+            ),
+        ))
     }
 }
 
@@ -744,73 +1061,6 @@ fn input_shape(input: &ValueInfoProto) -> Option<Vec<usize>> {
         .collect()
 }
 
-fn read_tensor(tensor: &TensorProto, place: &str) -> Result<Tensor, LoadErrorKind> {
-    if tensor.data_location == 1 {
-        return Err(LoadErrorKind::unsupported(
-            place,
-            "weights stored in external data files",
-        ));
-    }
-    let dims: Vec<usize> = tensor
-        .dims
-        .iter()
-        .map(|&d| usize::try_from(d))
-        .collect::<Result<_, _>>()
-        .map_err(|_| LoadErrorKind::syntax(place, "negative dimension"))?;
-    let values: Vec<f64> = match tensor.data_type {
-        data_type::FLOAT if !tensor.raw_data.is_empty() => chunks::<4>(&tensor.raw_data, place)?
-            .map(|b| f32::from_le_bytes(b) as f64)
-            .collect(),
-        data_type::FLOAT => tensor.float_data.iter().map(|&v| v as f64).collect(),
-        data_type::DOUBLE if !tensor.raw_data.is_empty() => chunks::<8>(&tensor.raw_data, place)?
-            .map(f64::from_le_bytes)
-            .collect(),
-        data_type::DOUBLE => tensor.double_data.clone(),
-        data_type::INT64 if !tensor.raw_data.is_empty() => chunks::<8>(&tensor.raw_data, place)?
-            .map(|b| i64::from_le_bytes(b) as f64)
-            .collect(),
-        data_type::INT64 => tensor.int64_data.iter().map(|&v| v as f64).collect(),
-        data_type::FLOAT16 => {
-            return Err(LoadErrorKind::unsupported(
-                place,
-                "float16 weights (export in float32)",
-            ));
-        }
-        other => {
-            return Err(LoadErrorKind::unsupported(
-                place,
-                format!("tensor data type {other}"),
-            ));
-        }
-    };
-    let expected: usize = dims.iter().product();
-    if values.len() != expected {
-        return Err(LoadErrorKind::syntax(
-            place,
-            format!(
-                "shape {dims:?} needs {expected} values, found {}",
-                values.len()
-            ),
-        ));
-    }
-    Ok(Tensor { dims, values })
-}
-
-fn chunks<'a, const N: usize>(
-    bytes: &'a [u8],
-    place: &str,
-) -> Result<impl Iterator<Item = [u8; N]> + 'a, LoadErrorKind> {
-    if !bytes.len().is_multiple_of(N) {
-        return Err(LoadErrorKind::syntax(
-            place,
-            format!("raw_data has {} bytes, not a multiple of {N}", bytes.len()),
-        ));
-    }
-    Ok(bytes
-        .chunks_exact(N)
-        .map(|c| c.try_into().expect("exact chunk")))
-}
-
 fn matrix(tensor: &Tensor, place: &str, what: &str) -> Result<Array2<f64>, LoadErrorKind> {
     if tensor.dims.len() != 2 {
         return Err(LoadErrorKind::unsupported(
@@ -821,26 +1071,8 @@ fn matrix(tensor: &Tensor, place: &str, what: &str) -> Result<Array2<f64>, LoadE
             ),
         ));
     }
-    Ok(
-        Array2::from_shape_vec((tensor.dims[0], tensor.dims[1]), tensor.values.clone())
-            .expect("size checked when read"),
-    )
-}
-
-fn broadcast(
-    tensor: &Tensor,
-    len: usize,
-    place: &str,
-    what: &str,
-) -> Result<Array1<f64>, LoadErrorKind> {
-    match tensor.values.len() {
-        1 => Ok(Array1::from_elem(len, tensor.values[0])),
-        n if n == len => Ok(Array1::from(tensor.values.clone())),
-        n => Err(LoadErrorKind::syntax(
-            place,
-            format!("{what} has {n} values, expected 1 or {len}"),
-        )),
-    }
+    Array2::from_shape_vec((tensor.dims[0], tensor.dims[1]), tensor.values.clone())
+        .map_err(|e| LoadErrorKind::syntax(place, format!("{what}: {e}")))
 }
 
 fn float_attribute(node: &NodeProto, name: &str, default: f64) -> f64 {
@@ -882,205 +1114,16 @@ fn read_metadata(props: &[StringStringEntryProto]) -> Metadata {
         .collect()
 }
 
-/// An ONNX activation operator and its named constant inputs.
-type OnnxActivation = (&'static str, Vec<(&'static str, f64)>);
-
-/// The ONNX operator of an activation and its constant inputs (Clip's bounds, PRelu's
-/// slope, written as tensors so that they keep their f64 value).
-fn activation_node(a: &Activation) -> Result<Option<OnnxActivation>, LoadErrorKind> {
-    Ok(match a {
-        Activation::Identity => None,
-        Activation::Relu => Some(("Relu", vec![])),
-        Activation::LeakyRelu { slope } => Some(("PRelu", vec![("slope", *slope)])),
-        Activation::Pwl(f)
-            if f.slopes() == [0.0, 1.0, 0.0] && f.value_at_first() == f.breakpoints()[0] =>
-        {
-            Some((
-                "Clip",
-                vec![("min", f.breakpoints()[0]), ("max", f.breakpoints()[1])],
-            ))
-        }
-        other => {
-            return Err(LoadErrorKind::unsupported(
-                "network",
-                format!(
-                    "activation {} has no ONNX operator (use the JSON format)",
-                    other.name()
-                ),
-            ));
-        }
-    })
-}
-
-/// Writes the network in PyTorch's export style: `Gemm(transB=1)` and its activation
-/// (`Relu`, `PRelu` for leaky ReLU, `Clip`; maxout as `Reshape` to `[n, units, rank]` and
-/// `ReduceMax` over the last axis) per layer; convolutions are written as `Gemm`.
-pub(super) fn write(net: &Network, precision: OnnxPrecision) -> Result<Vec<u8>, LoadErrorKind> {
-    let mut nodes = Vec::new();
-    let mut initializers = Vec::new();
-    let mut current = "input".to_string();
-    for (i, layer) in net.layers().iter().enumerate() {
-        let (w, b) = (format!("layers.{i}.weight"), format!("layers.{i}.bias"));
-        initializers.push(tensor(
-            &w,
-            &[layer.rows(), layer.inputs()],
-            layer.weights.iter(),
-            precision,
-        ));
-        initializers.push(tensor(&b, &[layer.rows()], layer.bias.iter(), precision));
-        let gemm_out = format!("gemm_{i}");
-        nodes.push(NodeProto {
-            input: vec![current, w, b],
-            output: vec![gemm_out.clone()],
-            name: format!("Gemm_{i}"),
-            op_type: "Gemm".into(),
-            attribute: vec![AttributeProto {
-                name: "transB".into(),
-                i: 1,
-                r#type: attribute_type::INT,
-                ..Default::default()
-            }],
-            domain: String::new(),
-        });
-        current = gemm_out;
-        if let Activation::Maxout { rank } = layer.activation {
-            let shape = format!("layers.{i}.shape");
-            initializers.push(TensorProto {
-                dims: vec![3],
-                data_type: data_type::INT64,
-                name: shape.clone(),
-                int64_data: vec![-1, layer.width() as i64, rank as i64],
-                ..Default::default()
-            });
-            let reshaped = format!("reshape_{i}");
-            nodes.push(plain_node("Reshape", i, vec![current, shape], &reshaped));
-            let out = format!("act_{i}");
-            let mut reduce = plain_node("ReduceMax", i, vec![reshaped], &out);
-            reduce.attribute = vec![
-                AttributeProto {
-                    name: "axes".into(),
-                    ints: vec![-1],
-                    r#type: attribute_type::INTS,
-                    ..Default::default()
-                },
-                AttributeProto {
-                    name: "keepdims".into(),
-                    i: 0,
-                    r#type: attribute_type::INT,
-                    ..Default::default()
-                },
-            ];
-            nodes.push(reduce);
-            current = out;
-        } else if let Some((op, constants)) = activation_node(&layer.activation)? {
-            let out = format!("act_{i}");
-            let mut input = vec![current];
-            for (name, v) in constants {
-                let t = format!("layers.{i}.{name}");
-                initializers.push(tensor(&t, &[], [v].iter(), precision));
-                input.push(t);
-            }
-            nodes.push(plain_node(op, i, input, &out));
-            current = out;
-        }
-    }
-    let out_width = net.layers().last().map_or(0, Layer::width);
-    let elem = match precision {
-        OnnxPrecision::F32 => data_type::FLOAT,
-        OnnxPrecision::F64 => data_type::DOUBLE,
-    };
-    let model = ModelProto {
-        ir_version: 8,
-        producer_name: "mipbound".into(),
-        producer_version: env!("CARGO_PKG_VERSION").into(),
-        doc_string: String::new(),
-        graph: Some(GraphProto {
-            node: nodes,
-            name: "mipbound".into(),
-            initializer: initializers,
-            input: vec![value_info("input", net.input_dim(), elem)],
-            output: vec![value_info(&current, out_width, elem)],
-        }),
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 13,
-        }],
-        metadata_props: net
-            .metadata()
-            .iter()
-            .map(|(k, v)| StringStringEntryProto {
-                key: k.clone(),
-                value: v.to_string(),
-            })
-            .collect(),
-    };
-    Ok(model.encode_to_vec())
-}
-
-/// A node of layer `layer` without attributes.
-fn plain_node(op: &str, layer: usize, input: Vec<String>, output: &str) -> NodeProto {
-    NodeProto {
-        input,
-        output: vec![output.into()],
-        name: format!("{op}_{layer}"),
-        op_type: op.into(),
-        attribute: vec![],
-        domain: String::new(),
-    }
-}
-
-fn tensor<'a>(
-    name: &str,
-    dims: &[usize],
-    values: impl Iterator<Item = &'a f64>,
-    precision: OnnxPrecision,
-) -> TensorProto {
-    let (data_type, raw_data) = match precision {
-        OnnxPrecision::F32 => (
-            data_type::FLOAT,
-            values.flat_map(|&v| (v as f32).to_le_bytes()).collect(),
-        ),
-        OnnxPrecision::F64 => (
-            data_type::DOUBLE,
-            values.flat_map(|&v| v.to_le_bytes()).collect(),
-        ),
-    };
-    TensorProto {
-        dims: dims.iter().map(|&d| d as i64).collect(),
-        data_type,
-        name: name.into(),
-        raw_data,
-        ..Default::default()
-    }
-}
-
-fn value_info(name: &str, width: usize, elem_type: i32) -> ValueInfoProto {
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto {
-            tensor_type: Some(TensorTypeProto {
-                elem_type,
-                shape: Some(TensorShapeProto {
-                    dim: vec![
-                        Dimension {
-                            dim_value: None,
-                            dim_param: Some("batch".into()),
-                        },
-                        Dimension {
-                            dim_value: Some(width as i64),
-                            dim_param: None,
-                        },
-                    ],
-                }),
-            }),
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::onnx_proto::{AttributeProto, TensorProto, attribute_type, data_type};
     use super::*;
     use crate::random::he_network;
+    use write::value_info;
+
+    fn read(bytes: &[u8]) -> Result<Network, LoadErrorKind> {
+        super::read(bytes, DataFolder(None))
+    }
 
     #[test]
     fn f64_round_trip_is_exact_and_keeps_metadata() {
@@ -1133,11 +1176,15 @@ mod tests {
     }
 
     fn model(nodes: Vec<NodeProto>, inits: Vec<TensorProto>, input_dim: usize) -> Vec<u8> {
+        let last = nodes
+            .last()
+            .map_or("x".to_string(), |n| n.output[0].clone());
         ModelProto {
             graph: Some(GraphProto {
                 node: nodes,
                 initializer: inits,
                 input: vec![value_info("x", input_dim, data_type::FLOAT)],
+                output: vec![value_info(&last, 1, data_type::FLOAT)],
                 ..Default::default()
             }),
             ..Default::default()
@@ -1209,5 +1256,217 @@ mod tests {
             err,
             "node 'n_b' (Relu): unsupported: the data value is used twice (branching graphs are not supported)"
         );
+    }
+
+    fn ints_init(name: &str, values: &[i64]) -> TensorProto {
+        TensorProto {
+            dims: vec![values.len() as i64],
+            data_type: data_type::INT64,
+            int64_data: values.to_vec(),
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    fn attr_int(name: &str, i: i64) -> AttributeProto {
+        AttributeProto {
+            name: name.into(),
+            i,
+            r#type: attribute_type::INT,
+            ..Default::default()
+        }
+    }
+
+    /// A 2-3-1 MLP whose second bias is an Identity of the first (legacy deduplication).
+    #[test]
+    fn identity_of_an_initializer_is_folded() {
+        let bytes = model(
+            vec![
+                node("Identity", &["b0"], "b1"),
+                gemm_node(&["x", "W0", "b0"], "g0", vec![attr_int("transB", 1)]),
+                node("Relu", &["g0"], "r0"),
+                gemm_node(&["r0", "W1", "b1"], "g1", vec![attr_int("transB", 1)]),
+                node("Relu", &["g1"], "r1"),
+                gemm_node(&["r1", "W2"], "g2", vec![attr_int("transB", 1)]),
+            ],
+            vec![
+                init("W0", &[3, 2], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+                init("b0", &[3], &[0.0, 0.0, 0.0]),
+                init(
+                    "W1",
+                    &[3, 3],
+                    &[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+                ),
+                init("W2", &[1, 3], &[1.0, 1.0, 1.0]),
+            ],
+            2,
+        );
+        let net = read(&bytes).unwrap();
+        assert_eq!(net.hidden_widths(), vec![3, 3]);
+        assert_eq!(net.layers()[1].bias, ndarray::array![0.0, 0.0, 0.0]);
+    }
+
+    /// Unflatten as the legacy exporter writes it: Shape, Gather, Unsqueeze, Concat with
+    /// constants, Reshape; then Flatten's Shape/Slice/Concat arithmetic.
+    #[test]
+    fn shape_arithmetic_is_folded() {
+        let bytes = model(
+            vec![
+                node("Shape", &["x"], "s"),
+                {
+                    let mut g = node("Gather", &["s", "zero"], "batch");
+                    g.attribute.push(attr_int("axis", 0));
+                    g
+                },
+                node("Unsqueeze", &["batch", "axes0"], "batch1"),
+                {
+                    let mut c = node("Concat", &["batch1", "chw"], "target");
+                    c.attribute.push(attr_int("axis", 0));
+                    c
+                },
+                node("Reshape", &["x", "target"], "img"),
+                node("Relu", &["img"], "r"),
+                node("Shape", &["r"], "s2"),
+                node("Slice", &["s2", "zero1", "one1"], "n"),
+                {
+                    let mut c = node("Concat", &["n", "minus1"], "flat_shape");
+                    c.attribute.push(attr_int("axis", 0));
+                    c
+                },
+                node("Reshape", &["r", "flat_shape"], "flat"),
+                gemm_node(&["flat", "W"], "y", vec![attr_int("transB", 1)]),
+            ],
+            vec![
+                TensorProto {
+                    data_type: data_type::INT64,
+                    int64_data: vec![0],
+                    name: "zero".into(),
+                    ..Default::default()
+                },
+                ints_init("axes0", &[0]),
+                ints_init("chw", &[1, 2, 2]),
+                ints_init("zero1", &[0]),
+                ints_init("one1", &[1]),
+                ints_init("minus1", &[-1]),
+                init("W", &[1, 4], &[1.0, -1.0, 2.0, -2.0]),
+            ],
+            4,
+        );
+        let net = read(&bytes).unwrap();
+        assert_eq!(net.input_dim(), 4);
+        assert_eq!(net.hidden_widths(), vec![4]);
+    }
+
+    /// BatchNormalization after a Gemm is folded into it; Dropout (inference) is dropped.
+    #[test]
+    fn batch_norm_and_dropout_are_folded() {
+        let mut bn = node("BatchNormalization", &["g", "s", "b", "m", "v"], "n");
+        bn.attribute.push(AttributeProto {
+            name: "epsilon".into(),
+            f: 0.0,
+            r#type: attribute_type::FLOAT,
+            ..Default::default()
+        });
+        let bytes = model(
+            vec![
+                gemm_node(&["x", "W", "c"], "g", vec![attr_int("transB", 1)]),
+                bn,
+                node("Dropout", &["n"], "d"),
+                node("Relu", &["d"], "r"),
+                gemm_node(&["r", "W2"], "y", vec![attr_int("transB", 1)]),
+            ],
+            vec![
+                init("W", &[2, 1], &[1.0, 2.0]),
+                init("c", &[2], &[1.0, -1.0]),
+                init("s", &[2], &[2.0, 1.0]),
+                init("b", &[2], &[0.5, 0.0]),
+                init("m", &[2], &[1.0, 0.0]),
+                init("v", &[2], &[4.0, 0.25]),
+                init("W2", &[1, 2], &[1.0, 1.0]),
+            ],
+            1,
+        );
+        let net = read(&bytes).unwrap();
+        // Unit 0: 2 (x + 1 - 1) / 2 + 0.5 = x + 0.5; unit 1: (2x - 1) / 0.5 = 4x - 2.
+        assert_eq!(net.layers()[0].weights, ndarray::array![[1.0], [4.0]]);
+        assert_eq!(net.layers()[0].bias, ndarray::array![0.5, -2.0]);
+    }
+
+    /// The issue's example: one undefined middle input made a [10, 10] network read as [10].
+    #[test]
+    fn malformed_graphs_are_refused() {
+        let layer = |i: &str, o: &str, w: &str| gemm_node(&[i, w], o, vec![attr_int("transB", 1)]);
+        let inits = || {
+            vec![
+                init("W0", &[2, 2], &[1.0, 2.0, 3.0, 4.0]),
+                init("W1", &[2, 2], &[1.0, -1.0, 1.0, 1.0]),
+                init("W2", &[1, 2], &[1.0, 1.0]),
+            ]
+        };
+        let good = vec![
+            layer("x", "g0", "W0"),
+            node("Relu", &["g0"], "r0"),
+            layer("r0", "g1", "W1"),
+            node("Relu", &["g1"], "r1"),
+            layer("r1", "y", "W2"),
+        ];
+        assert_eq!(
+            read(&model(good.clone(), inits(), 2))
+                .unwrap()
+                .hidden_widths(),
+            vec![2, 2]
+        );
+        let mut undefined = good.clone();
+        undefined[2].input[0] = "r9".into();
+        let err = read(&model(undefined, inits(), 2)).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "node 'n_g1' (Gemm): input 'r9' is undefined (no graph input, initializer or node computes it)"
+        );
+        let mut swapped = good.clone();
+        swapped.swap(0, 1);
+        let err = read(&model(swapped, inits(), 2)).unwrap_err().to_string();
+        assert!(err.contains("nodes out of topological order"), "{err}");
+        let mut cycle = good.clone();
+        cycle[2].input[0] = "r1".into();
+        let err = read(&model(cycle, inits(), 2)).unwrap_err().to_string();
+        assert!(
+            err.starts_with("node 'n_g1' (Gemm): is on a cycle"),
+            "{err}"
+        );
+        let mut twice = good.clone();
+        twice[3].output[0] = "g0".into();
+        let err = read(&model(twice, inits(), 2)).unwrap_err().to_string();
+        assert!(err.contains("already computed by node 'n_g0'"), "{err}");
+    }
+
+    #[test]
+    fn activation_parameters_are_checked() {
+        for (alpha, shown) in [(3e38, "e38 "), (f64::NAN, "NaN"), (f64::INFINITY, "inf")] {
+            let bytes = model(
+                vec![
+                    gemm_node(&["x", "W"], "g", vec![attr_int("transB", 1)]),
+                    {
+                        let mut n = node("LeakyRelu", &["g"], "r");
+                        n.attribute.push(AttributeProto {
+                            name: "alpha".into(),
+                            f: alpha as f32,
+                            r#type: attribute_type::FLOAT,
+                            ..Default::default()
+                        });
+                        n
+                    },
+                    gemm_node(&["r", "W"], "y", vec![attr_int("transB", 1)]),
+                ],
+                vec![init("W", &[1, 1], &[1.0])],
+                1,
+            );
+            let err = read(&bytes).unwrap_err().to_string();
+            assert!(
+                err.starts_with("node 'n_r' (LeakyRelu): alpha is ") && err.contains("|v| <= 1e12"),
+                "{err}"
+            );
+            assert!(err.contains(shown), "{err}");
+        }
     }
 }

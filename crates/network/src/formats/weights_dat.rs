@@ -215,13 +215,13 @@ fn build(parsed: Parsed) -> Result<Network, LoadErrorKind> {
     let (widths_line, widths) = parsed.widths.ok_or_else(|| missing("n = [...];"))?;
     let (w_line, weight_rows) = parsed.weights.ok_or_else(|| missing("W = [...];"))?;
     let (b_line, bias_rows) = parsed.biases.ok_or_else(|| missing("B = [...];"))?;
-    if widths.len() != levels + 1 {
+    if levels.checked_add(1) != Some(widths.len()) {
         return Err(LoadErrorKind::syntax(
             format!("line {widths_line}"),
             format!(
                 "n has {} entries but levels = {levels} (line {levels_line}) needs {}",
                 widths.len(),
-                levels + 1
+                levels.saturating_add(1)
             ),
         ));
     }
@@ -254,10 +254,28 @@ fn split_rows(
     rows: Vec<Row>,
     shapes: &[(usize, usize)],
 ) -> Result<Vec<Array2<f64>>, LoadErrorKind> {
-    let row_lengths: Vec<usize> = shapes
+    // Sizes come from the file's `n`: checked before anything of that size is allocated.
+    let total = shapes
         .iter()
-        .flat_map(|&(r, c)| std::iter::repeat_n(c, r))
-        .collect();
+        .try_fold(0usize, |acc, &(r, c)| r.checked_mul(c)?.checked_add(acc));
+    let present: usize = rows.iter().map(|r| r.values.len()).sum();
+    let row_count = shapes
+        .iter()
+        .try_fold(0usize, |acc, &(r, _)| acc.checked_add(r));
+    let Some(total) = total.filter(|_| row_count.is_some()) else {
+        return Err(LoadErrorKind::syntax(
+            format!("line {start_line}"),
+            format!("{name}: the widths in n need more than 2^64 values"),
+        ));
+    };
+    let row_lengths: Vec<usize> = if row_count == Some(rows.len()) {
+        shapes
+            .iter()
+            .flat_map(|&(r, c)| std::iter::repeat_n(c, r))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let one_per_line = rows.len() == row_lengths.len()
         && rows
             .iter()
@@ -265,25 +283,24 @@ fn split_rows(
             .all(|(row, &len)| row.values.len() == len);
     if !one_per_line && rows.len() == row_lengths.len() {
         // Right number of lines, wrong length somewhere: point at the first bad line.
-        let (i, (row, &len)) = rows
+        if let Some((i, (row, &len))) = rows
             .iter()
             .zip(&row_lengths)
             .enumerate()
             .find(|(_, (row, len))| row.values.len() != **len)
-            .expect("some row differs");
-        let (layer, r) = locate(shapes, i);
-        return Err(LoadErrorKind::syntax(
-            format!("line {}", row.line),
-            format!(
-                "{name}: layer {} row {r} has {} values, expected {len}",
-                layer + 1,
-                row.values.len()
-            ),
-        ));
+        {
+            let (layer, r) = locate(shapes, i);
+            return Err(LoadErrorKind::syntax(
+                format!("line {}", row.line),
+                format!(
+                    "{name}: layer {} row {r} has {} values, expected {len}",
+                    layer + 1,
+                    row.values.len()
+                ),
+            ));
+        }
     }
-    let total: usize = shapes.iter().map(|&(r, c)| r * c).sum();
-    let flat: Vec<f64> = rows.into_iter().flat_map(|r| r.values).collect();
-    if flat.len() != total {
+    if present != total {
         let expected = shapes
             .iter()
             .map(|(r, c)| format!("{r}x{c}"))
@@ -291,17 +308,17 @@ fn split_rows(
             .join(" + ");
         return Err(LoadErrorKind::syntax(
             format!("line {start_line}"),
-            format!(
-                "{name} has {} values, n requires {total} ({expected})",
-                flat.len()
-            ),
+            format!("{name} has {present} values, n requires {total} ({expected})"),
         ));
     }
+    let flat: Vec<f64> = rows.into_iter().flat_map(|r| r.values).collect();
     let mut out = Vec::with_capacity(shapes.len());
     let mut offset = 0;
     for &(r, c) in shapes {
         let chunk = flat[offset..offset + r * c].to_vec();
-        out.push(Array2::from_shape_vec((r, c), chunk).expect("sizes checked"));
+        let matrix = Array2::from_shape_vec((r, c), chunk)
+            .map_err(|e| LoadErrorKind::syntax(format!("line {start_line}"), e.to_string()))?;
+        out.push(matrix);
         offset += r * c;
     }
     Ok(out)
