@@ -37,6 +37,8 @@ pub enum DomainError {
 pub struct Domain {
     lower: Vec<f64>,
     upper: Vec<f64>,
+    /// The common side length when every side is equal (the usual uniform box).
+    uniform_side: Option<f64>,
 }
 
 impl Domain {
@@ -68,7 +70,14 @@ impl Domain {
                 return Err(DomainError::Empty { dim, lo, hi });
             }
         }
-        Ok(Self { lower, upper })
+        let first = upper.first().zip(lower.first()).map(|(h, l)| h - l);
+        let uniform_side =
+            first.filter(|&side| lower.iter().zip(&upper).all(|(l, h)| h - l == side));
+        Ok(Self {
+            lower,
+            upper,
+            uniform_side,
+        })
     }
 
     /// Checks that the box fits a network with `input_dim` inputs.
@@ -179,13 +188,17 @@ impl Domain {
     }
 
     /// The Euclidean norm of `(a_i (hi_i - lo_i))`: the length of the gradient of
-    /// `a · x` in unit-box coordinates.
-    pub fn unit_norm(&self, a: impl IntoIterator<Item = f64>) -> f64 {
-        a.into_iter()
-            .zip(self.sides())
-            .map(|(ai, s)| (ai * s) * (ai * s))
-            .sum::<f64>()
-            .sqrt()
+    /// `a · x` in unit-box coordinates. `norm` is `|a|`, used when every side is equal.
+    pub fn unit_norm(&self, a: impl IntoIterator<Item = f64>, norm: impl FnOnce() -> f64) -> f64 {
+        match self.uniform_side {
+            Some(side) => norm() * side,
+            None => a
+                .into_iter()
+                .zip(self.sides())
+                .map(|(ai, s)| (ai * s) * (ai * s))
+                .sum::<f64>()
+                .sqrt(),
+        }
     }
 
     /// Moves `x` into the box (coordinate-wise clamp).

@@ -2,7 +2,7 @@
 
 use mipbound_network::Network;
 
-use crate::rounding::{down, mul_hi, mul_lo, up};
+use crate::rounding::{down, mul_hi, mul_lo, sum_error_bound, up};
 use crate::tightening::Interval;
 
 /// Encloses every pre-activation row at `x` when each hidden unit is held on the option
@@ -23,14 +23,20 @@ pub fn pattern_enclosure(
             .into_iter()
             .zip(&layer.bias)
             .map(|(row, &b)| {
-                let (mut lo, mut hi) = (b, b);
+                // Plain sums widened by the a-priori error bound (see `rounding`); the
+                // inputs' own widths are carried by the interval products.
+                let (mut lo, mut hi, mut magnitude) = (b, b, b.abs());
                 for (&w, iv) in row.iter().zip(&input) {
-                    if w != 0.0 {
-                        lo = down(lo + mul_lo(w, iv.lo, iv.hi));
-                        hi = up(hi + mul_hi(w, iv.lo, iv.hi));
-                    }
+                    let (p, q) = (w * iv.lo, w * iv.hi);
+                    lo += p.min(q);
+                    hi += p.max(q);
+                    magnitude += p.abs().max(q.abs());
                 }
-                Interval { lo, hi }
+                let error = sum_error_bound(row.len() + 1, magnitude);
+                Interval {
+                    lo: down(lo - error),
+                    hi: up(hi + error),
+                }
             })
             .collect();
         let a = &layer.activation;

@@ -54,20 +54,41 @@ pub fn interval_mul_hi(a_lo: f64, a_hi: f64, b_lo: f64, b_hi: f64) -> f64 {
         .next_up()
 }
 
-/// Encloses `c + sum_i a_i [lo_i, hi_i]`: the range of an affine function over a box,
-/// rounded outwards.
+/// Encloses `c + sum_i a_i [lo_i, hi_i]`: the range of an affine function over a box.
+///
+/// Computed in plain floating point, then widened by the a-priori bound on the rounding
+/// error of a sum of `n` rounded products (Higham, *Accuracy and Stability of Numerical
+/// Algorithms*, 3.1): at most `gamma_{n+1} sum |terms|`, `gamma_k = k u / (1 - k u)`, plus
+/// one smallest subnormal per term for underflow. This is as rigorous as rounding every
+/// operation outwards and several times faster on long rows.
 pub fn affine_range(
     a: impl IntoIterator<Item = f64>,
     c: f64,
     lower: &[f64],
     upper: &[f64],
 ) -> (f64, f64) {
-    let (mut lo, mut hi) = (c, c);
+    let (mut lo, mut hi, mut magnitude) = (c, c, c.abs());
+    let mut terms = 1usize;
     for ((ai, &l), &u) in a.into_iter().zip(lower).zip(upper) {
-        lo = down(lo + mul_lo(ai, l, u));
-        hi = up(hi + mul_hi(ai, l, u));
+        let (p, q) = (ai * l, ai * u);
+        lo += p.min(q);
+        hi += p.max(q);
+        magnitude += p.abs().max(q.abs());
+        terms += 1;
     }
-    (lo, hi)
+    let error = sum_error_bound(terms, magnitude);
+    (down(lo - error), up(hi + error))
+}
+
+/// An upper bound on the total rounding error of a floating-point sum of `terms` rounded
+/// products whose absolute values add up to `magnitude` (itself computed in floating
+/// point): `2 (terms + 1) eps * magnitude`, padded, plus underflow.
+pub fn sum_error_bound(terms: usize, magnitude: f64) -> f64 {
+    let k = terms as f64 + 1.0;
+    // 2 k u / (1 - k u) <= 2.01 k u for k u < 1e-3; eps = 2u. The extra factor covers the
+    // rounding of `magnitude` itself.
+    let gamma = 1.01 * k * f64::EPSILON;
+    up(gamma * magnitude * (1.0 + gamma) + k * f64::from_bits(1))
 }
 
 /// Widens a value computed with a few rounded operations (an activation's output, a hull

@@ -223,7 +223,9 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                 }
                 let norm = self
                     .domain
-                    .unit_norm(forms.gradient(id.unit).iter().copied());
+                    .unit_norm(forms.gradient(id.unit).iter().copied(), || {
+                        forms.gradient_norm(id.unit)
+                    });
                 return (option, (z - lo).min(hi - z) / norm);
             }
         }
