@@ -23,8 +23,9 @@
 //! option that was split on, or the exact check proves it has interior.
 
 use mipbound_formulation::{
-    Domain, ExactForms, ExactRow, ExactVerdict, HalfSpace, Interval, LayerForms, MarginOracle,
-    UnitBounds, Witness, decide, pattern_enclosure, possible_options, post_ranges, rounding,
+    DenseMarginOracle, Domain, ExactForms, ExactRow, ExactVerdict, HalfSpace, HighsMarginOracle,
+    Interval, LayerForms, MarginOracle, UnitBounds, Witness, decide, pattern_enclosure,
+    possible_options, post_ranges, rounding,
 };
 use mipbound_network::{Activation, Network, Pattern, UnitId};
 
@@ -503,6 +504,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         let exact = &self.exact_forms;
         let mut rows = Vec::new();
         let mut weights = Vec::new();
+        let mut specs = Vec::new();
         for p in 0..end {
             if self.rows[p] == 0 {
                 continue;
@@ -523,19 +525,97 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                     ),
                 });
                 weights.push(self.spec_half_space(id.layer, spec).1);
+                specs.push((id.layer, spec));
             }
         }
         if rows.len() != self.oracle.depth() {
             return ExactVerdict::Undecided;
         }
         let certificate = self.oracle.certificate();
-        decide(
+        let verdict = decide(
             &rows,
             &weights,
             self.domain.lower(),
             self.domain.upper(),
             x,
             margin,
+            certificate.as_ref(),
+        );
+        if verdict != ExactVerdict::Undecided {
+            return verdict;
+        }
+        self.zoomed_certify(&rows, &specs, x)
+    }
+
+    /// Last resorts for a thin verdict the first exact check left open: the margin LP
+    /// solved again by HiGHS over the whole domain (its basis and duals can settle either
+    /// way), then by the dense solver over ever smaller boxes around the LP's point, where
+    /// the region is no longer thin relative to the box (interior found in a sub-box is
+    /// interior in the domain; an empty sub-box proves nothing).
+    fn zoomed_certify(
+        &self,
+        rows: &[ExactRow],
+        specs: &[(usize, RowSpec)],
+        x: &[f64],
+    ) -> ExactVerdict {
+        let unit = Domain::unit_box(x.len());
+        if let Ok(oracle) = HighsMarginOracle::new(&unit, 0) {
+            let verdict = self.certify_over(oracle, self.domain, rows, specs);
+            if verdict != ExactVerdict::Undecided {
+                return verdict;
+            }
+        }
+        let (lower, upper) = (self.domain.lower(), self.domain.upper());
+        for zoom in [1e-3, 1e-6, 1e-9] {
+            let (sub_lo, sub_hi): (Vec<f64>, Vec<f64>) = (0..x.len())
+                .map(|i| {
+                    let r = zoom * (upper[i] - lower[i]);
+                    ((x[i] - r).max(lower[i]), (x[i] + r).min(upper[i]))
+                })
+                .unzip();
+            let Ok(sub) = Domain::new(sub_lo, sub_hi) else {
+                continue;
+            };
+            let oracle = DenseMarginOracle::new(&unit, 0);
+            if self.certify_over(oracle, &sub, rows, specs) == ExactVerdict::Interior {
+                return ExactVerdict::Interior;
+            }
+        }
+        ExactVerdict::Undecided
+    }
+
+    /// Solves the path's margin LP over `box_` with `oracle` (empty, over the unit box) and
+    /// decides the exact rows over `box_` from its point and basis.
+    fn certify_over<O2: MarginOracle>(
+        &self,
+        mut oracle: O2,
+        box_: &Domain,
+        rows: &[ExactRow],
+        specs: &[(usize, RowSpec)],
+    ) -> ExactVerdict {
+        let mut weights = Vec::with_capacity(specs.len());
+        for &(layer, spec) in specs {
+            let (a, c) = self.spec_form(layer, spec);
+            let Some((half, weight)) = box_.unit_half_space(a, c, true) else {
+                return ExactVerdict::Undecided;
+            };
+            if oracle.push(&half).is_err() {
+                return ExactVerdict::Undecided;
+            }
+            weights.push(weight);
+        }
+        let Ok(w) = oracle.solve() else {
+            return ExactVerdict::Undecided;
+        };
+        let point = box_.from_unit(&w.point);
+        let certificate = oracle.certificate();
+        decide(
+            rows,
+            &weights,
+            box_.lower(),
+            box_.upper(),
+            &point,
+            w.margin,
             certificate.as_ref(),
         )
     }
