@@ -193,11 +193,7 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         network: NetworkSummary::new(&args.net.net, &net, &domain),
         regions: stats.regions,
         complete: outcome.is_exact(),
-        status: if outcome.status.is_complete() && !outcome.is_exact() {
-            "undecided verdicts"
-        } else {
-            outcome.status.name()
-        },
+        status: outcome.status_name(),
         seconds: search.bound_seconds() + outcome.seconds,
         bound_seconds: search.bound_seconds(),
         search_seconds: outcome.seconds,

@@ -529,7 +529,7 @@ pub fn run_exact(
     Ok(ExactReport {
         regions: out.stats.regions,
         complete: out.is_exact(),
-        status: out.status.name(),
+        status: out.status_name(),
         seconds: out.seconds,
         lp_solves: out.stats.lp_solves,
     })

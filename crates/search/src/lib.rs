@@ -311,6 +311,16 @@ impl SearchOutcome {
     pub fn is_exact(&self) -> bool {
         self.status.is_complete() && self.stats.undecided == 0
     }
+
+    /// A short name for reports: the status's, or "undecided verdicts" when every pattern
+    /// was decided but some thin verdict was not settled.
+    pub fn status_name(&self) -> &'static str {
+        if self.status.is_complete() && !self.is_exact() {
+            "undecided verdicts"
+        } else {
+            self.status.name()
+        }
+    }
 }
 
 /// A network, its domain and its unit bounds, ready to be searched.
