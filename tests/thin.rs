@@ -185,3 +185,48 @@ fn near_stable_units_are_never_declared_stable() {
         );
     }
 }
+
+#[test]
+fn rounding_in_composed_forms_loses_no_region() {
+    // Second-layer forms whose float value cancels to the wrong gradient (found by review):
+    // a unit fixed as constant, a region pruned by a clearly negative LP margin, and a
+    // unit fixed by its range. Exact counts by exact rational splitting of [lo, hi].
+    let cases = [
+        (
+            "cancellation-fixed-unit.json",
+            "-0.5,0.5",
+            &[][..],
+            "2 (complete)",
+        ),
+        (
+            "cancellation-lp-prune.json",
+            "0.1,0.5",
+            &[][..],
+            "3 (complete)",
+        ),
+        (
+            "cancellation-range-guard.json",
+            "-0.5,0.5",
+            &["--no-tighten"][..],
+            "2 (complete)",
+        ),
+        (
+            "cancellation-range-guard.json",
+            "-0.5,0.5",
+            &[][..],
+            "2 (complete)",
+        ),
+    ];
+    for (file, domain, extra, expected) in cases {
+        let path = format!("tests/data/thin/{file}");
+        let mut args = vec!["count", &path, "--box", domain];
+        args.extend_from_slice(extra);
+        let out = mipbound(&args);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            text.contains(&format!("regions       {expected}")),
+            "{file} {extra:?}: {text}{}",
+            stderr(&out)
+        );
+    }
+}

@@ -8,15 +8,25 @@
 //! (for ReLU: slope 1 if active, 0 if not; ICML 2018, Section 3).
 
 use mipbound_network::{Layer, PostAffine};
+
+use crate::rounding::{sum_error_bound, up};
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 
 /// The pre-activations of one hidden layer as affine functions of the input on a region.
+///
+/// The forms are computed in floating point; each row carries a rigorous bound on how far
+/// its coefficients (each of them) and its constant can be from the exact values, from the
+/// a-priori error bound of the dot products that made them (see [`crate::rounding`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerForms {
     /// One row `a` per unit, `n0` columns.
     pub coeffs: Array2<f64>,
     /// One constant `c` per unit.
     pub constants: Array1<f64>,
+    /// Per row: a bound on `|a_i - exact a_i|` for every coefficient.
+    pub coeff_error: Array1<f64>,
+    /// Per row: a bound on `|c - exact c|`.
+    pub constant_error: Array1<f64>,
 }
 
 impl LayerForms {
@@ -25,6 +35,8 @@ impl LayerForms {
         Self {
             coeffs: layer.weights.clone(),
             constants: layer.bias.clone(),
+            coeff_error: Array1::zeros(layer.rows()),
+            constant_error: Array1::zeros(layer.rows()),
         }
     }
 
@@ -48,10 +60,22 @@ impl LayerForms {
             }
         }
         let constants_base = &layer.bias + &offset;
+        // The base `b + W o` is a sum of `units + 1` rounded products.
+        let base_error: Array1<f64> = (0..layer.rows())
+            .map(|r| {
+                let magnitude = layer.bias[r].abs()
+                    + (0..units)
+                        .map(|u| (layer.weights[[r, u]] * post(u).offset).abs())
+                        .sum::<f64>();
+                sum_error_bound(units + 1, magnitude)
+            })
+            .collect();
         if used.is_empty() {
             return Self {
                 coeffs: Array2::zeros((layer.rows(), self.coeffs.ncols())),
                 constants: constants_base,
+                coeff_error: Array1::zeros(layer.rows()),
+                constant_error: base_error,
             };
         }
         let mut w = layer.weights.select(Axis(1), &used);
@@ -60,10 +84,53 @@ impl LayerForms {
                 col *= s;
             }
         }
+        // Row r's coefficient i is sum_k w_rk s_k A[k, i]: its error is at most
+        // sum_k |w_rk s_k| (E_k + gamma |A[k, i]|) (propagated error, then the rounding of
+        // the scaled weight and of the dot product), bounded over i by the row maxima.
+        let terms = used.len() + 2;
+        let prev_max: Vec<f64> = rows
+            .iter()
+            .map(|&k| {
+                self.coeffs
+                    .row(k)
+                    .iter()
+                    .fold(0.0, |m: f64, v| m.max(v.abs()))
+            })
+            .collect();
+        let mut coeff_error = Array1::zeros(layer.rows());
+        let mut constant_error = Array1::zeros(layer.rows());
+        for r in 0..layer.rows() {
+            let (mut propagated, mut magnitude) = (0.0, 0.0);
+            let (mut c_propagated, mut c_magnitude) = (0.0, 0.0);
+            for (j, &k) in rows.iter().enumerate() {
+                let ws = w[[r, j]].abs();
+                propagated += ws * self.coeff_error[k];
+                magnitude += ws * prev_max[j];
+                c_propagated += ws * self.constant_error[k];
+                c_magnitude += ws * self.constants[k].abs();
+            }
+            coeff_error[r] = up(1.01 * propagated + sum_error_bound(terms, magnitude));
+            constant_error[r] = up(1.01 * c_propagated
+                + sum_error_bound(terms, c_magnitude + constants_base[r].abs())
+                + base_error[r]);
+        }
         Self {
             coeffs: w.dot(&self.coeffs.select(Axis(0), &rows)),
             constants: w.dot(&self.constants.select(Axis(0), &rows)) + &constants_base,
+            coeff_error,
+            constant_error,
         }
+    }
+
+    /// A bound on how far the row's value can be from the exact one anywhere in a box whose
+    /// coordinates are at most `reach` in absolute value summed (`sum_i max(|lo_i|, |hi_i|)`).
+    pub fn value_error(&self, row: usize, reach: f64) -> f64 {
+        up(self.coeff_error[row] * reach + self.constant_error[row])
+    }
+
+    /// Returns true if and only if the row is known exactly (no rounding error).
+    pub fn is_exact(&self, row: usize) -> bool {
+        self.coeff_error[row] == 0.0 && self.constant_error[row] == 0.0
     }
 
     /// Number of rows (units times the maxout rank).
@@ -88,13 +155,14 @@ impl LayerForms {
     }
 
     /// Returns true if and only if the unit's pre-activation is constant on the region
-    /// (every coefficient is exactly zero, e.g. all units feeding it are off).
+    /// (every coefficient is exactly zero, e.g. all units feeding it are off, and no
+    /// rounding can hide a non-zero one).
     pub fn is_constant(&self, unit: usize) -> bool {
-        self.coeffs.row(unit).iter().all(|&a| a == 0.0)
+        self.coeff_error[unit] == 0.0 && self.coeffs.row(unit).iter().all(|&a| a == 0.0)
     }
 
-    /// Returns true if and only if rows `a` and `b` have exactly the same gradient, so that
-    /// their difference is constant on the region.
+    /// Returns true if and only if rows `a` and `b` have the same gradient, so that their
+    /// difference is constant on the region (exactly so when both rows are exact).
     pub fn parallel(&self, a: usize, b: usize) -> bool {
         self.coeffs.row(a) == self.coeffs.row(b)
     }

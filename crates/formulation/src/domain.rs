@@ -20,6 +20,14 @@ pub enum DomainError {
         /// The bound.
         value: f64,
     },
+    /// A bound is larger in magnitude than [`MAX_BOX_MAGNITUDE`].
+    #[error("box bound {value:e} in dimension {dim} is beyond the supported magnitude 1e12")]
+    TooLarge {
+        /// Coordinate.
+        dim: usize,
+        /// The bound.
+        value: f64,
+    },
     /// A side of the box is empty or flat, so the box has no interior.
     #[error("box side {dim} is [{lo}, {hi}]: the lower bound must be below the upper bound")]
     Empty {
@@ -32,6 +40,10 @@ pub enum DomainError {
     },
 }
 
+/// The largest box bound accepted, in magnitude: beyond it the LPs' numbers leave the range
+/// HiGHS handles (it treats 1e20 as infinite).
+pub const MAX_BOX_MAGNITUDE: f64 = 1e12;
+
 /// A box `lo_i <= x_i <= hi_i` with non-empty interior.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Domain {
@@ -39,6 +51,8 @@ pub struct Domain {
     upper: Vec<f64>,
     /// The common side length when every side is equal (the usual uniform box).
     uniform_side: Option<f64>,
+    /// `sum_i max(|lo_i|, |hi_i|)`, rounded up.
+    reach: f64,
 }
 
 impl Domain {
@@ -65,6 +79,9 @@ impl Domain {
                 if !value.is_finite() {
                     return Err(DomainError::NonFinite { dim, value });
                 }
+                if value.abs() > MAX_BOX_MAGNITUDE {
+                    return Err(DomainError::TooLarge { dim, value });
+                }
             }
             if lo >= hi {
                 return Err(DomainError::Empty { dim, lo, hi });
@@ -73,10 +90,14 @@ impl Domain {
         let first = upper.first().zip(lower.first()).map(|(h, l)| h - l);
         let uniform_side =
             first.filter(|&side| lower.iter().zip(&upper).all(|(l, h)| h - l == side));
+        let reach = lower.iter().zip(&upper).fold(0.0, |sum, (l, h)| {
+            crate::rounding::up(sum + l.abs().max(h.abs()))
+        });
         Ok(Self {
             lower,
             upper,
             uniform_side,
+            reach,
         })
     }
 
@@ -123,6 +144,11 @@ impl Domain {
             .zip(&self.upper)
             .map(|(lo, hi)| 0.5 * (lo + hi))
             .collect()
+    }
+
+    /// `sum_i max(|lo_i|, |hi_i|)` (rounded up): how far `sum_i |x_i|` can reach in the box.
+    pub fn reach(&self) -> f64 {
+        self.reach
     }
 
     /// The side lengths `hi_i - lo_i`.

@@ -107,6 +107,36 @@ impl Dyadic {
         self.mant.is_positive()
     }
 
+    /// The nearest `f64` within 2 ulps (the mantissa is cut to 64 bits, then rounded):
+    /// within `2^-51` of the value relative to it, or infinite/zero beyond `f64`'s range.
+    pub fn to_f64(&self) -> f64 {
+        use num_traits::ToPrimitive;
+        if self.mant.is_zero() {
+            return 0.0;
+        }
+        let bits = self.mant.bits() as i64;
+        let (mant, exp) = if bits > 64 {
+            (&self.mant >> (bits - 64) as usize, self.exp + bits - 64)
+        } else {
+            (self.mant.clone(), self.exp)
+        };
+        let m = mant.to_f64().unwrap_or(0.0);
+        // Scale in steps that stay exact within the exponent range.
+        let mut value = m;
+        let mut e = exp;
+        while e > 0 {
+            let step = e.min(1000);
+            value *= f64::powi(2.0, step as i32);
+            e -= step;
+        }
+        while e < 0 {
+            let step = (-e).min(1000);
+            value *= f64::powi(2.0, -(step as i32));
+            e += step;
+        }
+        value
+    }
+
     /// An integer.
     pub fn from_int(mant: BigInt) -> Self {
         Self { mant, exp: 0 }

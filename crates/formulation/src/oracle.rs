@@ -94,6 +94,10 @@ impl HighsMarginOracle {
     /// Columns `x` with the domain's bounds and the margin `t <= scale(X)`, maximising `t`.
     pub fn new(domain: &Domain, seed: u32) -> Result<Self, OracleError> {
         let mut lp = HighsLp::new(seed);
+        // Tolerances well inside the thin band (default 1e-7), so that the verdicts the
+        // band sends to the exact check come with a basis that can settle them.
+        lp.set_option_f64("primal_feasibility_tolerance", 1e-10);
+        lp.set_option_f64("dual_feasibility_tolerance", 1e-10);
         for (&lo, &hi) in domain.lower().iter().zip(domain.upper()) {
             lp.add_col(0.0, lo, hi)?;
         }

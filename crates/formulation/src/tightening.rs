@@ -119,7 +119,8 @@ impl UnitBounds {
                     for maximize in [true, false] {
                         lp.set_maximize(maximize)?;
                         lp_solves += 1;
-                        if lp.solve()? == LpStatus::Optimal {
+                        // A solve HiGHS cannot finish keeps the (rigorous) interval bound.
+                        if matches!(lp.solve(), Ok(LpStatus::Optimal)) {
                             let iv = &mut bounds[row];
                             if maximize {
                                 iv.hi = iv.hi.min(lp.safe_bound(&[(z, 1.0)]));

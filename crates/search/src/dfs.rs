@@ -31,12 +31,9 @@ use mipbound_network::{Activation, Network, Pattern, UnitId};
 
 use crate::{Flow, Limits, PatternHooks, SearchError, SearchStats, SearchStatus};
 
-/// Relative guard on a unit's range computed from its composed affine form before that
-/// range may fix the unit's option. The forms are products of a few matrices computed in
-/// floating point, each entry within about `width * 1e-16` of its exact value relative to
-/// the magnitude of its terms; `1e-9` covers that with room for cancellation. The interval
-/// bounds (`region_bounds`), which fix units too, are rigorous without it.
-const FORM_GUARD: f64 = 1e-9;
+/// A composed form whose rounding error bound exceeds this fraction of its own size is
+/// recomputed exactly (see `refresh_unreliable_rows`).
+const RELIABLE: f64 = 1e-9;
 
 /// One decision on a path: which unit, which option, how many half-spaces were pushed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -102,6 +99,9 @@ pub(crate) struct Dfs<'a, O, H> {
     pub pattern: Pattern,
     /// Half-spaces pushed at each position.
     pub rows: Vec<usize>,
+    /// At each position, a bound (in margin units) on how far the rounding of the composed
+    /// forms can move the pushed half-spaces: LP margins are trusted only beyond it.
+    pub slack: Vec<f64>,
     /// Half-width of the thin band: LP margins (in unit-box coordinates) within it are
     /// decided again exactly; margins above it are trusted, below it pruned.
     pub band: f64,
@@ -201,7 +201,11 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             }
             self.rows[pos] = d.rows;
             if d.rows > 0 {
-                for half in self.half_spaces(d.id, d.option).unwrap_or_default() {
+                let (halves, slack) = self
+                    .half_spaces_with_slack(d.id, d.option)
+                    .unwrap_or_default();
+                self.slack[pos] = slack;
+                for half in halves {
                     self.oracle.push(&half)?;
                 }
             }
@@ -297,6 +301,62 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             self.forms.push(forms);
             self.region_bounds.push(bounds);
         }
+        self.refresh_unreliable_rows(layer);
+    }
+
+    /// Replaces the rows of `forms[layer]` whose rounding error bound is not small
+    /// relative to the row (cancellation) by their exact values rounded to `f64`, so that no
+    /// decision rests on a form that rounding has made wrong.
+    fn refresh_unreliable_rows(&mut self, layer: usize) {
+        let reach = self.domain.reach();
+        let forms = &self.forms[layer];
+        let unreliable: Vec<usize> = (0..forms.width())
+            .filter(|&r| {
+                let scale = forms
+                    .gradient(r)
+                    .iter()
+                    .fold(0.0, |m: f64, v| m.max(v.abs()));
+                forms.coeff_error[r] > RELIABLE * scale
+                    || forms.constant_error[r]
+                        > RELIABLE * (forms.constants[r].abs() + scale * reach)
+            })
+            .collect();
+        if unreliable.is_empty() {
+            return;
+        }
+        self.stats.refreshed_rows += unreliable.len() as u64;
+        self.ensure_exact_forms(layer);
+        let exact = &self.exact_forms[layer];
+        let forms = &mut self.forms[layer];
+        for r in unreliable {
+            let mut largest: f64 = 0.0;
+            for (a, e) in forms.coeffs.row_mut(r).iter_mut().zip(&exact.coeffs[r]) {
+                *a = e.to_f64();
+                largest = largest.max(a.abs());
+            }
+            forms.constants[r] = exact.constants[r].to_f64();
+            // Each value is within 2 ulps of the exact one (see `Dyadic::to_f64`).
+            forms.coeff_error[r] = rounding::widen_up(0.0, 0.25 * largest);
+            forms.constant_error[r] = rounding::widen_up(0.0, 0.25 * forms.constants[r]);
+            if largest == 0.0 && exact.coeffs[r].iter().all(|v| v.is_zero()) {
+                forms.coeff_error[r] = 0.0;
+            }
+        }
+    }
+
+    /// Builds the exact forms of layers `..= last` for the current path (cached).
+    fn ensure_exact_forms(&mut self, last: usize) {
+        let layers = self.net.hidden_layers();
+        for l in self.exact_forms.len()..=last {
+            let forms = if l == 0 {
+                ExactForms::first(&layers[0])
+            } else {
+                let a = &layers[l - 1].activation;
+                let chosen = &self.chosen[l - 1];
+                self.exact_forms[l - 1].next(&layers[l], a.rank(), |u| a.post(chosen[u]))
+            };
+            self.exact_forms.push(forms);
+        }
     }
 
     /// Interval bounds of layer `layer`'s rows over the current region: each unit of the
@@ -367,9 +427,9 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             let (lo, hi) = self
                 .domain
                 .range(forms.gradient(row).iter().copied(), forms.constants[row]);
-            // The composed forms carry the rounding of a few matrix products: guard
-            // against it before trusting them to fix a unit (see FORM_GUARD).
-            let guard = FORM_GUARD * lo.abs().max(hi.abs());
+            // The composed forms carry the rounding of a few matrix products: widen by
+            // its rigorous bound before trusting them to fix a unit.
+            let guard = forms.value_error(row, self.domain.reach());
             Interval {
                 lo: region.lo.max(lo - guard),
                 hi: region.hi.min(hi + guard),
@@ -473,13 +533,30 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
     /// The half-spaces cutting an option out of the region (unit-box coordinates), or
     /// `None` if it is empty.
     fn half_spaces(&self, id: UnitId, option: usize) -> Option<Vec<HalfSpace>> {
+        self.half_spaces_with_slack(id, option)
+            .map(|(halves, _)| halves)
+    }
+
+    /// [`Self::half_spaces`] and the largest distance (in margin units) by which the
+    /// rounding of the forms can have moved any of them.
+    fn half_spaces_with_slack(&self, id: UnitId, option: usize) -> Option<(Vec<HalfSpace>, f64)> {
         let specs = self.option_rows(id, option)?;
-        Some(
-            specs
-                .into_iter()
-                .map(|spec| self.spec_half_space(id.layer, spec).0)
-                .collect(),
-        )
+        let forms = &self.forms[id.layer];
+        let reach = self.domain.reach();
+        let mut slack: f64 = 0.0;
+        let mut halves = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let (half, weight) = self.spec_half_space(id.layer, spec);
+            let error = match spec {
+                RowSpec::Level { row, .. } => forms.value_error(row, reach),
+                RowSpec::Beats { winner, other } => {
+                    forms.value_error(winner, reach) + forms.value_error(other, reach)
+                }
+            };
+            slack = slack.max(error / weight);
+            halves.push(half);
+        }
+        Some((halves, slack))
     }
 
     /// Decides exactly whether the region of the path up to position `end` (exclusive),
@@ -489,18 +566,8 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         if self.verify_prefix(end, x) {
             return ExactVerdict::Interior;
         }
-        let layers = self.net.hidden_layers();
         let last = (0..end).map(|p| self.path[p].layer).max().unwrap_or(0);
-        for l in self.exact_forms.len()..=last {
-            let forms = if l == 0 {
-                ExactForms::first(&layers[0])
-            } else {
-                let a = &layers[l - 1].activation;
-                let chosen = &self.chosen[l - 1];
-                self.exact_forms[l - 1].next(&layers[l], a.rank(), |u| a.post(chosen[u]))
-            };
-            self.exact_forms.push(forms);
-        }
+        self.ensure_exact_forms(last);
         let exact = &self.exact_forms;
         let mut rows = Vec::new();
         let mut weights = Vec::new();
@@ -624,20 +691,37 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
     /// non-empty interior: a margin above the band is trusted, one below it pruned, and one
     /// inside it decided exactly. Returns the witness when the region has interior.
     fn decide_region(&mut self, end: usize, full: bool) -> Result<Option<Witness>, SearchError> {
+        // The LP saw the floating-point forms; the exact ones may differ by the slack.
+        let slack = (0..end)
+            .filter(|&p| self.rows[p] > 0)
+            .map(|p| self.slack[p])
+            .fold(0.0, f64::max);
+        let trusted = self.band + slack;
         let lp_start = std::time::Instant::now();
-        let result = if full {
+        // Stopping as soon as the margin is proven below the band is what keeps LPs of empty
+        // regions cheap (their dual simplex is most degenerate near 0).
+        let mut result = if full {
             self.oracle.solve()
         } else {
-            self.oracle.solve_above(-self.band)
+            self.oracle.solve_above(trusted)
         };
+        if !full
+            && let Ok(w) = &result
+            && w.margin.abs() <= trusted
+        {
+            // Stopped early, or at an optimum inside the band: the exact check needs the
+            // optimal basis.
+            result = self.oracle.solve();
+            self.stats.lp_solves += 1;
+        }
         self.stats.lp_seconds += lp_start.elapsed().as_secs_f64();
         self.stats.lp_solves += 1;
         let mut child = result?;
         child.point = self.domain.from_unit(&child.point);
-        if child.margin > self.band {
+        if child.margin > trusted {
             return Ok(Some(child));
         }
-        if child.margin < -self.band {
+        if child.margin < -trusted {
             return Ok(None);
         }
         self.stats.thin_verdicts += 1;
@@ -668,13 +752,14 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             if self.should_stop() {
                 break;
             }
-            let Some(halves) = self.half_spaces(id, option) else {
+            let Some((halves, slack)) = self.half_spaces_with_slack(id, option) else {
                 continue;
             };
             if !self.assign(id, option) {
                 continue;
             }
             self.rows[pos] = halves.len();
+            self.slack[pos] = slack;
             for half in &halves {
                 self.oracle.push(half)?;
             }

@@ -222,6 +222,8 @@ pub struct SearchStats {
     /// Thin verdicts the exact check could not settle (treated as empty). The count is
     /// exact only when this is 0.
     pub undecided: u64,
+    /// Rows of composed forms recomputed exactly because rounding could have spoiled them.
+    pub refreshed_rows: u64,
     /// Margin LPs the dense solver handed to HiGHS after numerical trouble.
     pub lp_fallbacks: u64,
     /// Wall-clock seconds spent in margin LP solves.
@@ -239,6 +241,7 @@ impl SearchStats {
         self.rejected_witnesses += other.rejected_witnesses;
         self.thin_verdicts += other.thin_verdicts;
         self.undecided += other.undecided;
+        self.refreshed_rows += other.refreshed_rows;
         self.lp_fallbacks += other.lp_fallbacks;
         self.lp_seconds += other.lp_seconds;
     }
@@ -491,6 +494,7 @@ impl<'a> RegionSearch<'a> {
                 .collect(),
             pattern: BitVec::repeat(false, self.net.num_pattern_bits()),
             rows: vec![0; positions],
+            slack: vec![0.0; positions],
             band: self.settings.margin_tolerance,
             stats: SearchStats::default(),
             status: None,
