@@ -130,6 +130,17 @@ fn net_and_links(dir: &Path) {
     fs::create_dir(dir.join("sub")).unwrap();
 }
 
+/// A PyTorch (dynamo) export whose weights live in `net.onnx.data`.
+fn onnx_with_external_data(dir: &Path) {
+    let source = data("torch/bn-mlp.dynamo.onnx");
+    fs::copy(&source, dir.join("bn-mlp.dynamo.onnx")).unwrap();
+    fs::copy(
+        data("torch/bn-mlp.dynamo.onnx.data"),
+        dir.join("bn-mlp.dynamo.onnx.data"),
+    )
+    .unwrap();
+}
+
 fn net_named_lp(dir: &Path) {
     fs::copy(data("mlp-2-8-8-3.json"), dir.join("net.lp")).unwrap();
 }
@@ -249,6 +260,7 @@ fn cases() -> Vec<Case> {
         case("formulate --out = input", net_named_lp, &["formulate", "net.lp", "--format", "json", "--out", "net.lp"], 2, &["--out net.lp", "input file"]),
         case("convert --out = input", net, &["convert", "net.json", "--out", "net.json"], 2, &["--out net.json", "input file"]),
         case("convert --out = hard link", net_and_links, &["convert", "hard.json", "--out", "net.json"], 2, &["--out net.json", "input file hard.json"]),
+        case("convert --out = the input's external data", onnx_with_external_data, &["convert", "bn-mlp.dynamo.onnx", "--out", "bn-mlp.dynamo.onnx.data", "--to", "json"], 2, &["--out bn-mlp.dynamo.onnx.data", "input file"]),
         case("convert --out = input, other format", net, &["convert", "net.json", "--out", "./net.json", "--to", "onnx"], 2, &["--out ./net.json", "input file"]),
         case("train --out = a data file", mnist, &["train", "--data", "digits", "--out", "digits/3.json", "--epochs", "1"], 2, &["--out digits/3.json", "input file"]),
         case("batch results = manifest", batch_results_and_bad_net, &["batch", "--manifest", "out/results.csv", "--out", "out", "--no-exact", "--trials", "1", "--xor", "2"], 2, &["--out out/results.csv", "input file"]),

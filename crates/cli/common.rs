@@ -32,7 +32,16 @@ pub fn parse_domain(spec: &str, dim: usize) -> Result<Domain> {
 /// would destroy the input. Compared by file identity (hard and symbolic links included)
 /// and, for an output that does not exist yet, by canonical folder and name.
 pub fn refuse_overwrite(option: &str, output: &Path, inputs: &[&Path]) -> Result<()> {
-    if let Some(input) = inputs.iter().find(|input| same_file(output, input)) {
+    // A network's external data files are inputs too.
+    let companions: Vec<PathBuf> = inputs
+        .iter()
+        .flat_map(|input| mipbound_network::formats::companion_files(input))
+        .collect();
+    let every = inputs
+        .iter()
+        .copied()
+        .chain(companions.iter().map(PathBuf::as_path));
+    if let Some(input) = every.into_iter().find(|input| same_file(output, input)) {
         bail!(
             "{option} {}: that is the input file {}; writing it would destroy the input",
             output.display(),

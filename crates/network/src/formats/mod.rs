@@ -91,6 +91,26 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<Network, LoadError> {
     parse(&bytes, format, onnx::DataFolder(folder)).map_err(error)
 }
 
+/// The files besides `path` that loading it reads: for ONNX, the external data files its
+/// tensors name (resolved in the model's folder); none for the other formats or when the
+/// file cannot be read. Front ends refuse to write over any of them.
+pub fn companion_files(path: &Path) -> Vec<std::path::PathBuf> {
+    if Format::from_path(path) != Some(Format::Onnx) {
+        return Vec::new();
+    }
+    let Ok(bytes) = read_limited(path) else {
+        return Vec::new();
+    };
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    onnx::external_locations(&bytes)
+        .into_iter()
+        .map(|location| folder.join(location))
+        .collect()
+}
+
 /// The bytes of a file of at most [`MAX_FILE_BYTES`].
 fn read_limited(path: &Path) -> Result<Vec<u8>, LoadErrorKind> {
     let file = std::fs::File::open(path)?;

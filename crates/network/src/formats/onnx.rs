@@ -60,6 +60,35 @@ const SUPPORTED: &str = "Gemm, MatMul, Conv, Add, Sub, Mul, Div, BatchNormalizat
     Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout, Cast, trailing \
     Softmax/LogSoftmax/ArgMax, and shape arithmetic on constants";
 
+/// The distinct `location`s of the model's external tensors (initializers and `Constant`
+/// nodes), in order of first use; empty if the bytes are not a model.
+pub(super) fn external_locations(bytes: &[u8]) -> Vec<String> {
+    let Ok(model) = ModelProto::decode(bytes) else {
+        return Vec::new();
+    };
+    let Some(graph) = model.graph.as_ref() else {
+        return Vec::new();
+    };
+    let constants = graph
+        .node
+        .iter()
+        .flat_map(|n| n.attribute.iter().filter_map(|a| a.t.as_ref()));
+    let mut out: Vec<String> = Vec::new();
+    for tensor in graph.initializer.iter().chain(constants) {
+        let location = tensor
+            .external_data
+            .iter()
+            .find(|e| e.key == "location")
+            .map(|e| e.value.clone());
+        if let Some(location) = location
+            && !out.contains(&location)
+        {
+            out.push(location);
+        }
+    }
+    out
+}
+
 /// Reads an ONNX model; external data files are looked up in `folder`.
 pub(super) fn read(bytes: &[u8], folder: DataFolder<'_>) -> Result<Network, LoadErrorKind> {
     let model = ModelProto::decode(bytes)
