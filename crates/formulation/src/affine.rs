@@ -48,8 +48,10 @@ impl LayerForms {
         let mut rows = Vec::new();
         let mut slopes = Vec::new();
         let mut offset = Array1::<f64>::zeros(layer.rows());
+        let mut offsets = Vec::with_capacity(units);
         for u in 0..units {
             let p = post(u);
+            offsets.push(p.offset);
             if p.offset != 0.0 {
                 offset.scaled_add(p.offset, &layer.weights.column(u));
             }
@@ -64,8 +66,12 @@ impl LayerForms {
         let base_error: Array1<f64> = (0..layer.rows())
             .map(|r| {
                 let magnitude = layer.bias[r].abs()
-                    + (0..units)
-                        .map(|u| (layer.weights[[r, u]] * post(u).offset).abs())
+                    + layer
+                        .weights
+                        .row(r)
+                        .iter()
+                        .zip(&offsets)
+                        .map(|(w, o)| (w * o).abs())
                         .sum::<f64>();
                 sum_error_bound(units + 1, magnitude)
             })

@@ -2,8 +2,8 @@
 
 use mipbound_network::Network;
 
-use crate::rounding::{down, mul_hi, mul_lo, sum_error_bound, up};
-use crate::tightening::Interval;
+use crate::rounding::{down, mul_hi, mul_lo, up};
+use crate::tightening::{Interval, interval_dot};
 
 /// Encloses every pre-activation row at `x` when each hidden unit is held on the option
 /// `option(layer, unit)` (its output is that piece's `slope * z + offset`), in
@@ -22,22 +22,7 @@ pub fn pattern_enclosure(
             .rows()
             .into_iter()
             .zip(&layer.bias)
-            .map(|(row, &b)| {
-                // Plain sums widened by the a-priori error bound (see `rounding`); the
-                // inputs' own widths are carried by the interval products.
-                let (mut lo, mut hi, mut magnitude) = (b, b, b.abs());
-                for (&w, iv) in row.iter().zip(&input) {
-                    let (p, q) = (w * iv.lo, w * iv.hi);
-                    lo += p.min(q);
-                    hi += p.max(q);
-                    magnitude += p.abs().max(q.abs());
-                }
-                let error = sum_error_bound(row.len() + 1, magnitude);
-                Interval {
-                    lo: down(lo - error),
-                    hi: up(hi + error),
-                }
-            })
+            .map(|(row, &b)| interval_dot(b, row, &input))
             .collect();
         let a = &layer.activation;
         let rank = a.rank();

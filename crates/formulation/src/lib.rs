@@ -47,4 +47,6 @@ pub use exact::{Dyadic, ExactForms, ExactRow, ExactVerdict, LpCertificate, decid
 pub use highs_lp::{HighsLp, LpStatus, OracleError};
 pub use milp::{BigM, MilpBound, MilpStop, UnitColumns};
 pub use oracle::{HalfSpace, HighsMarginOracle, MarginOracle, Witness};
-pub use tightening::{Interval, Stability, UnitBounds, hull, possible_options, post_ranges};
+pub use tightening::{
+    Interval, Stability, UnitBounds, hull, interval_dot, possible_options, post_ranges,
+};

@@ -55,28 +55,43 @@ pub fn interval_mul_hi(a_lo: f64, a_hi: f64, b_lo: f64, b_hi: f64) -> f64 {
 }
 
 /// Encloses `c + sum_i a_i [lo_i, hi_i]`: the range of an affine function over a box.
-///
-/// Computed in plain floating point, then widened by the a-priori bound on the rounding
-/// error of a sum of `n` rounded products (Higham, *Accuracy and Stability of Numerical
-/// Algorithms*, 3.1): at most `gamma_{n+1} sum |terms|`, `gamma_k = k u / (1 - k u)`, plus
-/// one smallest subnormal per term for underflow. This is as rigorous as rounding every
-/// operation outwards and several times faster on long rows.
 pub fn affine_range(
     a: impl IntoIterator<Item = f64>,
     c: f64,
     lower: &[f64],
     upper: &[f64],
 ) -> (f64, f64) {
+    dot_range(
+        c,
+        a.into_iter()
+            .zip(lower.iter().zip(upper))
+            .map(|(ai, (&l, &u))| (ai, l, u)),
+    )
+}
+
+/// Encloses `c + sum_i a_i [lo_i, hi_i]` for terms `(a_i, lo_i, hi_i)`: one weighted sum of
+/// intervals, as interval propagation, box ranges and enclosures at a point all need.
+///
+/// Computed in plain floating point, then widened by the a-priori bound on the rounding
+/// error of a sum of `n` rounded products (Higham, *Accuracy and Stability of Numerical
+/// Algorithms*, 3.1): at most `gamma_{n+1} sum |terms|`, `gamma_k = k u / (1 - k u)`, plus
+/// one smallest subnormal per term for underflow. This is as rigorous as rounding every
+/// operation outwards and several times faster on long rows. Zero weights are skipped (a
+/// zero times an infinite end is no term).
+pub fn dot_range(c: f64, terms: impl IntoIterator<Item = (f64, f64, f64)>) -> (f64, f64) {
     let (mut lo, mut hi, mut magnitude) = (c, c, c.abs());
-    let mut terms = 1usize;
-    for ((ai, &l), &u) in a.into_iter().zip(lower).zip(upper) {
-        let (p, q) = (ai * l, ai * u);
+    let mut count = 1usize;
+    for (a, l, u) in terms {
+        if a == 0.0 {
+            continue;
+        }
+        let (p, q) = (a * l, a * u);
         lo += p.min(q);
         hi += p.max(q);
         magnitude += p.abs().max(q.abs());
-        terms += 1;
+        count += 1;
     }
-    let error = sum_error_bound(terms, magnitude);
+    let error = sum_error_bound(count, magnitude);
     (down(lo - error), up(hi + error))
 }
 

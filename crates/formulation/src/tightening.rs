@@ -355,20 +355,26 @@ pub fn hull(f: &mipbound_network::PiecewiseLinear, lo: f64, hi: f64) -> (Vec<Lin
     (chain(false), chain(true))
 }
 
+/// Encloses `b + sum_k w_k [inputs_k]`, rounded outwards.
+pub fn interval_dot(
+    b: f64,
+    weights: ndarray::ArrayView1<'_, f64>,
+    inputs: &[Interval],
+) -> Interval {
+    let (lo, hi) = rounding::dot_range(
+        b,
+        weights.iter().zip(inputs).map(|(&w, iv)| (w, iv.lo, iv.hi)),
+    );
+    Interval { lo, hi }
+}
+
 fn propagate(layer: &mipbound_network::Layer, range: &[Interval]) -> Vec<Interval> {
     layer
         .weights
         .rows()
         .into_iter()
         .zip(&layer.bias)
-        .map(|(row, &b)| {
-            let (mut lo, mut hi) = (b, b);
-            for (&w, iv) in row.iter().zip(range) {
-                lo = rounding::down(lo + rounding::mul_lo(w, iv.lo, iv.hi));
-                hi = rounding::up(hi + rounding::mul_hi(w, iv.lo, iv.hi));
-            }
-            Interval { lo, hi }
-        })
+        .map(|(row, &b)| interval_dot(b, row, range))
         .collect()
 }
 

@@ -24,8 +24,8 @@
 
 use mipbound_formulation::{
     DenseMarginOracle, Domain, ExactForms, ExactRow, ExactVerdict, HalfSpace, HighsMarginOracle,
-    Interval, LayerForms, MarginOracle, UnitBounds, Witness, decide, pattern_enclosure,
-    possible_options, post_ranges, rounding,
+    Interval, LayerForms, MarginOracle, UnitBounds, Witness, decide, interval_dot,
+    pattern_enclosure, possible_options, post_ranges, rounding,
 };
 use mipbound_network::{Activation, Network, Pattern, UnitId};
 
@@ -398,14 +398,10 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             .zip(&l.bias)
             .zip(global)
             .map(|((row, &b), g)| {
-                let (mut lo, mut hi) = (b, b);
-                for (&w, iv) in row.iter().zip(&post) {
-                    lo = rounding::down(lo + rounding::mul_lo(w, iv.lo, iv.hi));
-                    hi = rounding::up(hi + rounding::mul_hi(w, iv.lo, iv.hi));
-                }
+                let iv = interval_dot(b, row, &post);
                 Interval {
-                    lo: lo.max(g.lo),
-                    hi: hi.min(g.hi),
+                    lo: iv.lo.max(g.lo),
+                    hi: iv.hi.min(g.hi),
                 }
             })
             .collect()
