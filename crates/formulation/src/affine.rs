@@ -134,10 +134,6 @@ impl LayerForms {
         up(self.coeff_error[row] * reach + self.constant_error[row])
     }
 
-    /// Returns true if and only if the row is known exactly (no rounding error).
-    pub fn is_exact(&self, row: usize) -> bool {
-        self.coeff_error[row] == 0.0 && self.constant_error[row] == 0.0
-    }
 
     /// Number of rows (units times the maxout rank).
     pub fn width(&self) -> usize {
