@@ -17,6 +17,12 @@ pub fn print_json(value: &impl Serialize) -> Result<()> {
     Ok(())
 }
 
+/// Writes a value as the pretty-printed JSON file `path`, replacing it atomically.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)? + "\n";
+    replace_file(path, text.as_bytes())
+}
+
 /// Prints `key  value` lines with the keys aligned.
 pub fn print_table(rows: &[(String, String)]) {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use mipbound_experiment::batch::{BatchRun, check_settings, run_batch};
 use mipbound_experiment::catalogue::MilpSettings;
-use mipbound_experiment::files::refuse_overwrite;
+use mipbound_experiment::files::{refuse_overwrite, replace_file};
 use mipbound_experiment::records::{read_records, results_paths};
 use mipbound_experiment::run::{Run, threads};
 use mipbound_experiment::study::{StudyConfig, train_members};
@@ -19,7 +19,7 @@ use crate::args::StudyArgs;
 use crate::common::ctrl_c;
 use crate::plots;
 use crate::progress::Bars;
-use crate::report::CsvRecords;
+use crate::report::{CsvRecords, write_json};
 
 pub fn run(args: StudyArgs) -> Result<ExitCode> {
     let config = StudyConfig::load(&args.config)?;
@@ -96,14 +96,13 @@ pub fn run(args: StudyArgs) -> Result<ExitCode> {
         bail!("{}: no results to summarise", jsonl.display());
     }
     let report = summary::summarize(&config, &records);
+    let markdown = summary::markdown(&config, &report);
     let md = config.out.join("summary.md");
-    std::fs::write(&md, summary::markdown(&config, &report))
-        .with_context(|| format!("writing {}", md.display()))?;
+    replace_file(&md, markdown.as_bytes())?;
     let js = config.out.join("summary.json");
-    std::fs::write(&js, serde_json::to_string_pretty(&report)? + "\n")
-        .with_context(|| format!("writing {}", js.display()))?;
+    write_json(&js, &report)?;
     let written = plots::draw_all(&config, &records, &config.out.join("plots"))?;
-    print!("{}", summary::markdown(&config, &report));
+    print!("{markdown}");
     println!(
         "\nwrote {}, {} and {} plots in {}",
         md.display(),
