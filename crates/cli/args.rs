@@ -329,7 +329,7 @@ pub struct BatchArgs {
     /// Output folder: results.jsonl and results.csv (per shard: results.shard-I-of-N.*).
     #[arg(long)]
     pub out: PathBuf,
-    /// Input domain: the box [LO, HI]^n0.
+    /// The input box [LO, HI]^n0.
     #[arg(
         long = "box",
         value_name = "LO,HI",
@@ -337,6 +337,9 @@ pub struct BatchArgs {
         allow_hyphen_values = true
     )]
     pub domain: String,
+    /// The domain inside the input box, as for `count --domain` [default: the input box].
+    #[arg(long = "domain", value_name = "SPEC", allow_hyphen_values = true)]
+    pub domain_spec: Option<String>,
     /// Time limit of each exact count.
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0, allow_negative_numbers = true, value_parser = values::seconds)]
     pub exact_time_limit: f64,
