@@ -134,7 +134,6 @@ impl LayerForms {
         up(self.coeff_error[row] * reach + self.constant_error[row])
     }
 
-
     /// Number of rows (units times the maxout rank).
     pub fn width(&self) -> usize {
         self.coeffs.nrows()
