@@ -1,0 +1,23 @@
+/*!
+The native module `mipbound._native` of the Python package `mipbound`.
+
+The bindings are thin: they convert arguments (numpy arrays, paths, option values) into the
+library's types, call the library, and convert its results and errors back. Every error
+becomes a Python exception carrying the command-line tool's one-line message (see
+[`errors`]). The pure-Python part of the package (`python/mipbound`) re-exports these
+classes and adds what needs only Python: walking a PyTorch module ([`network`] calls
+`mipbound._torch`), tables for notebooks and plots.
+*/
+
+mod errors;
+mod network;
+
+use pyo3::prelude::*;
+
+/// The native module: the `Network` class.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<network::PyNetwork>()?;
+    Ok(())
+}
