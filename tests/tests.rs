@@ -8,6 +8,7 @@ mod estimate;
 mod exact;
 mod formats;
 mod hostile;
+mod library;
 mod loader_fuzz;
 mod onnx_graphs;
 mod onnx_torch;

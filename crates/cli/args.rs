@@ -8,8 +8,8 @@ use mipbound_network::formats::Format;
 use mipbound_parity::XorWidth;
 use mipbound_search::LpBackend;
 
-use crate::commands::batch::Shard;
 use crate::values;
+use mipbound_experiment::batch::Shard;
 
 /// Count and bound the linear regions of piecewise-linear neural networks.
 #[derive(Debug, Parser)]

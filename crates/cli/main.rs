@@ -1,10 +1,11 @@
 //! `mipbound`: count and bound the linear regions of piecewise-linear neural networks.
 //!
-//! This binary only orchestrates: arguments (`args`, checked by `values`), loading and
-//! settings (`common`), one module per command (`commands`), progress bars (`progress`),
-//! reports (`report`, printed through `output`), and the study's summary statistics
-//! (`summary`) and plots (`plots`).
-//! Counting, bounding and formats live in the library crates.
+//! A thin front end: arguments (`args`, checked by `values`) become validated settings
+//! (`common`, one module per command in `commands`), the experiment library
+//! (`mipbound_experiment`) runs them, and the shared report sinks print the results: text
+//! tables, JSON and CSV (`report`, printed through `output`) and the study's plots (`plots`).
+//! Progress bars (`progress`) observe the runs; Ctrl-C cancels them. No command module
+//! imports another.
 
 // User input must never reach a panic: errors are one line and exit code 2.
 #![cfg_attr(
@@ -43,7 +44,6 @@ mod output;
 mod plots;
 mod progress;
 mod report;
-mod summary;
 mod values;
 
 use std::process::ExitCode;

@@ -7,8 +7,8 @@ use anyhow::{Context, Result, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::commands::batch::BatchRecord;
-use crate::commands::study::StudyConfig;
+use mipbound_experiment::records::BatchRecord;
+use mipbound_experiment::study::StudyConfig;
 
 /// One series of points.
 struct Series {

@@ -15,8 +15,8 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
 use crate::args::BenchLpArgs;
-use crate::common::MAX_PARAMETERS;
 use crate::report::print_json;
+use mipbound_experiment::limits::MAX_PARAMETERS;
 
 enum Op {
     Push(HalfSpace),

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::args::ConvertArgs;
-use crate::common::refuse_overwrite;
+use mipbound_experiment::files::refuse_overwrite;
 
 pub fn run(args: ConvertArgs) -> Result<ExitCode> {
     refuse_overwrite("--out", &args.out, &[&args.net])?;

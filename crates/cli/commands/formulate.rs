@@ -6,12 +6,15 @@ use anyhow::{Context, Result, bail};
 use mipbound_bounds::architecture::HiddenActivations;
 use mipbound_formulation::{BigM, UnitBounds};
 
+use mipbound_experiment::files::refuse_overwrite;
+
 use crate::args::FormulateArgs;
-use crate::common::{load_network_and_domain, refuse_overwrite};
+use crate::common::load_problem;
 
 pub fn run(args: FormulateArgs) -> Result<ExitCode> {
     refuse_overwrite("--out", &args.out, &[&args.net.net])?;
-    let (net, domain) = load_network_and_domain(&args.net)?;
+    let problem = load_problem(&args.net)?;
+    let (net, domain) = (problem.network(), problem.domain());
     let ext = args
         .out
         .extension()
@@ -20,15 +23,15 @@ pub fn run(args: FormulateArgs) -> Result<ExitCode> {
     if !matches!(ext.as_deref(), Some("mps" | "lp")) {
         bail!("{}: the output must end in .mps or .lp", args.out.display());
     }
-    if HiddenActivations::of(&net) != HiddenActivations::Relu {
+    if HiddenActivations::of(net) != HiddenActivations::Relu {
         bail!(
             "{}: the big-M counting MILP is written for ReLU networks only; count takes this network",
             args.net.net.display()
         );
     }
-    let bounds = UnitBounds::tightened(&net, &domain, 0)?;
+    let bounds = UnitBounds::tightened(net, domain, 0)?;
     let mut milp =
-        BigM::new(&net, &domain, &bounds, usize::MAX, 0)?.with_margin(&bounds, domain.scale())?;
+        BigM::new(net, domain, &bounds, usize::MAX, 0)?.with_margin(&bounds, domain.scale())?;
     milp.write(&args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
     let counts = bounds.stability_counts();

@@ -7,7 +7,7 @@ use mipbound_network::Activation;
 use mipbound_network::random::random_network;
 
 use crate::args::GenerateArgs;
-use crate::common::check_parameters;
+use mipbound_experiment::limits::check_parameters;
 
 /// Largest `--bias-std`: the biases drawn stay far from the magnitudes the loaders refuse.
 pub const MAX_BIAS_STD: f64 = 1000.0;

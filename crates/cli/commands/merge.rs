@@ -5,8 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
-use super::batch::{BatchRecord, read_records_strict, results_paths, write_csv, write_records};
+use mipbound_experiment::records::{
+    common_widths, csv_header, csv_row, merge, read_records_strict, results_paths, write_records,
+};
+
 use crate::args::MergeArgs;
+use crate::report::write_csv_table;
 
 /// The JSONL files named, or found as `results*.jsonl` in the folders named.
 fn inputs(args: &MergeArgs) -> Result<Vec<PathBuf>> {
@@ -39,21 +43,6 @@ fn inputs(args: &MergeArgs) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Merges record lists: one record per network (identical duplicates are dropped, differing
-/// ones refused), sorted by index.
-pub fn merge(lists: Vec<Vec<BatchRecord>>) -> Result<Vec<BatchRecord>> {
-    let mut merged: Vec<BatchRecord> = Vec::new();
-    for record in lists.into_iter().flatten() {
-        match merged.iter().find(|r| r.network == record.network) {
-            Some(existing) if *existing == record => {}
-            Some(_) => bail!("{} has two different records", record.network),
-            None => merged.push(record),
-        }
-    }
-    merged.sort_by(|a, b| a.index.cmp(&b.index).then(a.network.cmp(&b.network)));
-    Ok(merged)
-}
-
 /// Every input is read, whole, before the output is written (atomically): a missing or
 /// unreadable input, or a line that is not a record, leaves the output folder as it was.
 /// The output may be one of the inputs (`merge OUT --out OUT` after sharded runs).
@@ -67,21 +56,13 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
     if merged.is_empty() {
         bail!("the inputs hold no records; nothing to merge");
     }
-    let widths: Vec<String> = merged
-        .first()
-        .map(|r| r.mipbound.iter().map(|w| w.xor.clone()).collect())
-        .unwrap_or_default();
-    if merged
-        .iter()
-        .any(|r| r.mipbound.iter().map(|w| &w.xor).ne(widths.iter()))
-    {
-        bail!("the inputs were measured with different XOR widths");
-    }
+    let widths = common_widths(&merged)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let (jsonl, csv) = results_paths(&args.out, None);
     write_records(&jsonl, &merged)?;
-    write_csv(&csv, &widths, &merged)?;
+    let rows: Vec<Vec<String>> = merged.iter().map(csv_row).collect();
+    write_csv_table(&csv, &csv_header(&widths), &rows)?;
     println!(
         "merged {} records from {} files into {} and {}",
         merged.len(),

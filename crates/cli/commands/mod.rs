@@ -1,16 +1,16 @@
 //! One module per command; `run` dispatches.
 
-pub mod batch;
+mod batch;
 mod bench_lp;
 mod bounds;
 mod convert;
 mod count;
-pub mod estimate;
+mod estimate;
 mod formulate;
 mod generate;
 mod inspect;
 mod merge;
-pub mod study;
+mod study;
 mod train;
 
 use std::process::ExitCode;

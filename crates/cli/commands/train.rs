@@ -5,33 +5,11 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use mipbound_train::{TrainSettings, load_dir, train};
 
+use mipbound_experiment::files::refuse_overwrite;
+use mipbound_experiment::limits::check_parameters;
+use mipbound_experiment::study::check_training;
+
 use crate::args::TrainArgs;
-use crate::common::{check_parameters, refuse_overwrite};
-
-/// Most epochs of a training run (the loss of each is kept).
-pub const MAX_EPOCHS: usize = 1_000_000;
-
-/// Checks training settings (`train`'s flags, a study's `[training]`); `name` spells a
-/// setting (`batch_size`) as the user wrote it (`--batch-size`, `[training] batch_size`).
-pub fn check_training(
-    settings: &TrainSettings,
-    test_fraction: f64,
-    name: impl Fn(&str) -> String,
-) -> Result<()> {
-    if !(1..=MAX_EPOCHS).contains(&settings.epochs) {
-        bail!("{} must be between 1 and {MAX_EPOCHS}", name("epochs"));
-    }
-    if settings.batch_size == 0 {
-        bail!("{} must be at least 1", name("batch_size"));
-    }
-    if !(settings.learning_rate.is_finite() && settings.learning_rate > 0.0) {
-        bail!("{} must be a positive number", name("learning_rate"));
-    }
-    if !(0.0..1.0).contains(&test_fraction) {
-        bail!("{} must be in [0, 1)", name("test_fraction"));
-    }
-    Ok(())
-}
 
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     if args.widths.is_empty() || args.widths.contains(&0) {

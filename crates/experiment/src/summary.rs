@@ -3,10 +3,10 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::commands::batch::BatchRecord;
-use crate::commands::study::StudyConfig;
+use crate::records::BatchRecord;
+use crate::study::StudyConfig;
 
 /// Pearson's correlation coefficient; `None` with fewer than 3 points or no spread.
 pub fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
@@ -59,7 +59,7 @@ fn mean_of(values: impl Iterator<Item = f64>) -> Option<f64> {
 }
 
 /// Correlations of one quantity with test accuracy.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Correlation {
     /// What is correlated with accuracy.
     pub quantity: String,
@@ -78,7 +78,7 @@ pub struct Correlation {
 }
 
 /// Means over the networks of one split.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SplitRow {
     /// First hidden width.
     pub n1: usize,
@@ -105,7 +105,7 @@ pub struct SplitRow {
 }
 
 /// The whole summary.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudyReport {
     /// Study name.
     pub name: String,
