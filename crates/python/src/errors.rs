@@ -7,7 +7,9 @@
 
 use mipbound_network::{LoadError, LoadErrorKind, ModelError};
 use pyo3::PyErr;
-use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError, PyValueError};
+use pyo3::exceptions::{
+    PyFileNotFoundError, PyOSError, PyPermissionError, PyRuntimeError, PyValueError,
+};
 
 /// The CLI's one-line rendering of an error.
 pub fn one_line(err: impl Into<anyhow::Error>) -> String {
@@ -17,6 +19,20 @@ pub fn one_line(err: impl Into<anyhow::Error>) -> String {
 /// A `ValueError` with a message.
 pub fn value_error(message: impl Into<String>) -> PyErr {
     PyValueError::new_err(message.into())
+}
+
+/// A `RuntimeError` with the CLI's message (an error during a run).
+pub fn runtime_error(err: impl Into<anyhow::Error>) -> PyErr {
+    PyRuntimeError::new_err(one_line(err))
+}
+
+/// A `ValueError` with the CLI's message (settings refused before a run); a file that
+/// cannot be read stays an `OSError`.
+pub fn anyhow_value_error(err: anyhow::Error) -> PyErr {
+    match err.downcast::<LoadError>() {
+        Ok(load) => load_error(load),
+        Err(err) => PyValueError::new_err(one_line(err)),
+    }
 }
 
 /// The exception for an error while reading a network: an `OSError` when the file could not

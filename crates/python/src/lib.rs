@@ -9,15 +9,23 @@ classes and adds what needs only Python: walking a PyTorch module ([`network`] c
 `mipbound._torch`), tables for notebooks and plots.
 */
 
+mod commands;
 mod errors;
 mod network;
+mod regions;
+mod worker;
 
 use pyo3::prelude::*;
 
-/// The native module: the `Network` class.
+/// The native module: `Network`, the commands and the region stream.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("__version__", mipbound_experiment::VERSION)?;
     m.add_class::<network::PyNetwork>()?;
+    m.add_class::<regions::PyRegionStream>()?;
+    m.add_function(wrap_pyfunction!(commands::count, m)?)?;
+    m.add_function(wrap_pyfunction!(commands::estimate, m)?)?;
+    m.add_function(wrap_pyfunction!(commands::bounds, m)?)?;
+    m.add_function(wrap_pyfunction!(commands::inspect, m)?)?;
     Ok(())
 }

@@ -16,15 +16,27 @@ use crate::errors::{kind_error, load_error, model_error, value_error};
 
 /// A validated piecewise-linear network (see the package documentation).
 #[pyclass(name = "Network", module = "mipbound", frozen, eq)]
-#[derive(PartialEq)]
 pub struct PyNetwork {
-    /// The network, shared with searches running on other threads.
+    /// The network.
     pub net: Arc<Network>,
+    /// Where it came from: the path as given, `<arrays>`, `<torch>` or `<bytes>` (the
+    /// `path` of every result's network summary).
+    pub source: String,
+}
+
+/// Networks are equal when their layers are (wherever they came from).
+impl PartialEq for PyNetwork {
+    fn eq(&self, other: &Self) -> bool {
+        self.net == other.net
+    }
 }
 
 impl PyNetwork {
-    fn new(net: Network) -> Self {
-        Self { net: Arc::new(net) }
+    fn new(net: Network, source: impl Into<String>) -> Self {
+        Self {
+            net: Arc::new(net),
+            source: source.into(),
+        }
     }
 }
 
@@ -155,7 +167,7 @@ impl PyNetwork {
         let net = py
             .detach(|| formats::load(&path, format))
             .map_err(load_error)?;
-        Ok(Self::new(net))
+        Ok(Self::new(net, path.display().to_string()))
     }
 
     /// Reads a network from bytes in the given format ("onnx", "dat" or "json").
@@ -165,7 +177,7 @@ impl PyNetwork {
         let net = py
             .detach(|| formats::from_bytes(data, format))
             .map_err(kind_error)?;
-        Ok(Self::new(net))
+        Ok(Self::new(net, "<bytes>"))
     }
 
     /// Builds a network from weight matrices (`[units, inputs]`, as `nn.Linear.weight`) and
@@ -204,9 +216,8 @@ impl PyNetwork {
             layers.push(Layer::new(w, b, a));
         }
         let input_dim = layers.first().map_or(0, Layer::inputs);
-        Ok(Self::new(
-            Network::new(input_dim, layers).map_err(model_error)?,
-        ))
+        let net = Network::new(input_dim, layers).map_err(model_error)?;
+        Ok(Self::new(net, "<arrays>"))
     }
 
     /// Reads a PyTorch `nn.Sequential` (nested or not) without linking PyTorch: layers are
@@ -225,7 +236,7 @@ impl PyNetwork {
         let net = py
             .detach(|| from_ops(&shape, &ops))
             .map_err(|e| value_error(format!("from_torch: {}", crate::errors::one_line(e))))?;
-        Ok(Self::new(net))
+        Ok(Self::new(net, "<torch>"))
     }
 
     /// The network serialised in a format ("onnx", "dat" or "json").
@@ -282,16 +293,17 @@ impl PyNetwork {
         self.net.num_pattern_bits()
     }
 
-    /// SHA-256 (hex) of the network's JSON serialisation without metadata: equal for
-    /// equal weights, biases, activations and layer structure.
+    /// SHA-256 (hex) of the network's content (layers, weights, activations; not its
+    /// metadata): the `hash` every result's network summary records.
     #[getter]
-    fn hash(&self, py: Python<'_>) -> PyResult<String> {
-        let bare = Network::clone(&self.net).with_metadata(Default::default());
-        let bytes = formats::to_bytes(&bare, Format::Json).map_err(kind_error)?;
-        py.import("hashlib")?
-            .call_method1("sha256", (PyBytes::new(py, &bytes),))?
-            .call_method0("hexdigest")?
-            .extract()
+    fn hash(&self) -> String {
+        mipbound_experiment::problem::network_hash(&self.net)
+    }
+
+    /// Where the network came from: the path as given, `<arrays>`, `<torch>` or `<bytes>`.
+    #[getter]
+    fn source(&self) -> &str {
+        &self.source
     }
 
     /// Each layer after folding, as a dict: `weights`, `bias`, `activation` and `kind`
