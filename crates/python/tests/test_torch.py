@@ -9,6 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
+import mipbound  # noqa: E402
 from mipbound import Network  # noqa: E402
 
 
@@ -60,7 +61,14 @@ def conv1d_batchnorm():
     )
 
 
+def tiny_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 2, 2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2, 1)
+    )
+
+
 MODELS = {
+    "tiny_cnn": (tiny_cnn, (1, 3, 3)),
     "mlp": (mlp, None),
     "cnn": (cnn, (1, 8, 8)),
     "leaky_hardtanh": (leaky_hardtanh, None),
@@ -150,3 +158,17 @@ def test_nested_sequential_names_positions_in_errors():
 def test_unsupported_layers_and_settings(model, shape, message):
     with pytest.raises(ValueError, match=message):
         Network.from_torch(model(), input_shape=shape)
+
+
+@pytest.mark.parametrize("name", ["tiny_cnn", "mlp", "leaky_hardtanh", "conv1d_batchnorm"])
+def test_from_torch_counts_equal_the_export_counts(name, tmp_path):
+    model, shape = build(name)
+    net = Network.from_torch(model, input_shape=shape)
+    onnx = exported(model, input_shape(model, shape), tmp_path)
+    mine = mipbound.count(net, domain=(-1, 1), threads=1)
+    theirs = mipbound.count(onnx, domain=(-1, 1), threads=1)
+    assert mine.complete and theirs.complete
+    assert mine.regions == theirs.regions > 1
+    assert mine.stable_units == theirs.stable_units
+    assert mine.upper_bound == theirs.upper_bound
+    assert mine.network.path == "<torch>"
