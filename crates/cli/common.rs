@@ -3,9 +3,11 @@
 use std::sync::OnceLock;
 
 use anyhow::Result;
-use mipbound_experiment::{CancelToken, Problem};
+use mipbound_experiment::run::threads;
+use mipbound_experiment::{CancelToken, Problem, Run};
 
 use crate::args::{MilpArgs, NetArgs};
+use crate::progress::Bars;
 
 /// Reads the network named by the arguments and its box.
 pub fn load_problem(args: &NetArgs) -> Result<Problem> {
@@ -25,6 +27,22 @@ pub fn ctrl_c() -> CancelToken {
             token
         })
         .clone()
+}
+
+/// Runs `f` on `--threads` threads, cancelled by Ctrl-C and observed by progress bars that
+/// are cleared before it returns (so that the report follows on a clean terminal).
+pub fn with_run<T>(
+    requested_threads: Option<usize>,
+    f: impl FnOnce(&Run<'_>) -> Result<T>,
+) -> Result<T> {
+    let cancel = ctrl_c();
+    let bars = Bars::new();
+    let run = Run {
+        threads: threads(requested_threads)?,
+        cancel: &cancel,
+        progress: &bars,
+    };
+    f(&run)
 }
 
 impl From<&MilpArgs> for mipbound_experiment::catalogue::MilpSettings {

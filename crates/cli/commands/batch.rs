@@ -9,12 +9,10 @@ use mipbound_experiment::batch::{BatchRun, BatchSettings, read_manifest, run_bat
 use mipbound_experiment::files::refuse_overwrite;
 use mipbound_experiment::problem::parse_box_pair;
 use mipbound_experiment::records::results_paths;
-use mipbound_experiment::run::{Run, threads};
 
 use super::EXIT_INTERRUPTED;
 use crate::args::BatchArgs;
-use crate::common::ctrl_c;
-use crate::progress::Bars;
+use crate::common::with_run;
 use crate::report::CsvRecords;
 
 pub fn run(args: BatchArgs) -> Result<ExitCode> {
@@ -45,21 +43,13 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
         out: &args.out,
         shard: args.shard,
     };
-    let cancel = ctrl_c();
-    let bars = Bars::new();
-    let run = Run {
-        threads: threads(args.threads)?,
-        cancel: &cancel,
-        progress: &bars,
-    };
     let started = Instant::now();
     let (jsonl, csv_path) = results_paths(&args.out, args.shard);
     let mut csv = CsvRecords {
         path: csv_path.clone(),
         widths: settings.xor.clone(),
     };
-    let outcome = run_batch(&nets, &batch, &run, &mut csv)?;
-    drop(bars);
+    let outcome = with_run(args.threads, |run| run_batch(&nets, &batch, run, &mut csv))?;
     println!(
         "{} networks measured, {} already done, in {:.1} s; results in {} and {}",
         outcome.measured,

@@ -6,12 +6,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use mipbound_experiment::count::{CountResult, CountSettings, count};
 use mipbound_experiment::files::{PendingFile, refuse_overwrite};
-use mipbound_experiment::run::{Run, threads};
 
 use super::EXIT_INTERRUPTED;
 use crate::args::CountArgs;
-use crate::common::{ctrl_c, load_problem};
-use crate::progress::Bars;
+use crate::common::{load_problem, with_run};
 use crate::report::{describe_stable, network_rows, print_json, print_table, row};
 
 pub fn run(args: CountArgs) -> Result<ExitCode> {
@@ -28,16 +26,9 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         dynamic_order: !args.static_order,
     };
     settings.check()?;
-    let cancel = ctrl_c();
-    let bars = Bars::new();
-    let run = Run {
-        threads: threads(args.threads)?,
-        cancel: &cancel,
-        progress: &bars,
-    };
     // The patterns go to a temporary file, moved over --patterns only when the count has
     // ended without an error: a failed run leaves an existing file as it was.
-    let mut result = match &args.patterns {
+    let mut result = with_run(args.threads, |run| match &args.patterns {
         Some(path) => {
             let (pending, file) = PendingFile::create(path)?;
             let mut writer = BufWriter::new(file);
@@ -46,17 +37,16 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
                 true => e.context(format!("writing {}", path.display())),
                 false => e,
             };
-            let result = count(&problem, &settings, &run, Some(&mut writer)).map_err(about_file)?;
+            let result = count(&problem, &settings, run, Some(&mut writer)).map_err(about_file)?;
             writer
                 .flush()
                 .with_context(|| format!("writing {}", path.display()))?;
             drop(writer);
             pending.commit()?;
-            result
+            Ok(result)
         }
-        None => count(&problem, &settings, &run, None)?,
-    };
-    drop(bars);
+        None => count(&problem, &settings, run, None),
+    })?;
     result.patterns_file = args.patterns.as_ref().map(|p| p.display().to_string());
     if args.json {
         print_json(&result)?;

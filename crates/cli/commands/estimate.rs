@@ -8,12 +8,10 @@ use mipbound_experiment::estimate::{
     BoundReport, EstimateResult, EstimateSettings, WidthReport, estimate,
 };
 use mipbound_experiment::files::refuse_overwrite;
-use mipbound_experiment::run::{Run, threads};
 
 use super::EXIT_INTERRUPTED;
 use crate::args::EstimateArgs;
-use crate::common::{ctrl_c, load_problem};
-use crate::progress::Bars;
+use crate::common::{load_problem, with_run};
 use crate::report::{network_rows, print_columns, print_json, print_table, row, write_csv};
 
 pub fn run(args: EstimateArgs) -> Result<ExitCode> {
@@ -38,15 +36,7 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
         milp: (&args.milp).into(),
     };
     settings.plan()?;
-    let cancel = ctrl_c();
-    let bars = Bars::new();
-    let run = Run {
-        threads: threads(args.threads)?,
-        cancel: &cancel,
-        progress: &bars,
-    };
-    let result = estimate(&problem, &settings, &run)?;
-    drop(bars);
+    let result = with_run(args.threads, |run| estimate(&problem, &settings, run))?;
     if let Some(path) = &args.csv {
         write_csv(path, &result.csv_rows())?;
     }

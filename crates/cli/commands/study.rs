@@ -10,15 +10,13 @@ use mipbound_experiment::batch::{BatchRun, check_settings, run_batch};
 use mipbound_experiment::catalogue::MilpSettings;
 use mipbound_experiment::files::{refuse_overwrite, replace_file};
 use mipbound_experiment::records::{read_records, results_paths};
-use mipbound_experiment::run::{Run, threads};
 use mipbound_experiment::study::{StudyConfig, train_members};
 use mipbound_experiment::summary;
 
 use super::EXIT_INTERRUPTED;
 use crate::args::StudyArgs;
-use crate::common::ctrl_c;
+use crate::common::with_run;
 use crate::plots;
-use crate::progress::Bars;
 use crate::report::{CsvRecords, write_json};
 
 pub fn run(args: StudyArgs) -> Result<ExitCode> {
@@ -57,19 +55,11 @@ pub fn run(args: StudyArgs) -> Result<ExitCode> {
             out: &config.out,
             shard: args.shard,
         };
-        let cancel = ctrl_c();
-        let bars = Bars::new();
-        let run = Run {
-            threads: threads(args.threads)?,
-            cancel: &cancel,
-            progress: &bars,
-        };
         let mut csv = CsvRecords {
             path: results_paths(&config.out, args.shard).1,
             widths: config.batch.xor.clone(),
         };
-        let outcome = run_batch(&nets, &batch, &run, &mut csv)?;
-        drop(bars);
+        let outcome = with_run(args.threads, |run| run_batch(&nets, &batch, run, &mut csv))?;
         println!(
             "{}: {} networks trained, {} measured, {} already measured",
             config.name, trained, outcome.measured, outcome.skipped

@@ -1,4 +1,5 @@
-//! The input domain X: an axis-aligned box.
+//! The input domain X: an axis-aligned box, optionally cut by linear constraints
+//! `a · x <= b` (a polytope inside the box).
 
 /// Why a box is not a valid domain.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -28,6 +29,33 @@ pub enum DomainError {
         /// The bound.
         value: f64,
     },
+    /// A constraint row has the wrong length.
+    #[error("constraint {row} has {found} coefficients but the domain has {expected} coordinates")]
+    ConstraintDimension {
+        /// Row index.
+        row: usize,
+        /// Coordinates of the domain.
+        expected: usize,
+        /// Coefficients given.
+        found: usize,
+    },
+    /// A constraint coefficient or right-hand side is NaN, infinite or beyond
+    /// [`MAX_BOX_MAGNITUDE`].
+    #[error(
+        "constraint {row} has the value {value}, which is not a finite number of magnitude at most 1e12"
+    )]
+    ConstraintValue {
+        /// Row index.
+        row: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A constraint row is all zeros.
+    #[error("constraint {row} has only zero coefficients")]
+    ZeroConstraint {
+        /// Row index.
+        row: usize,
+    },
     /// A side of the box is empty or flat, so the box has no interior.
     #[error("box side {dim} is [{lo}, {hi}]: the lower bound must be below the upper bound")]
     Empty {
@@ -44,11 +72,29 @@ pub enum DomainError {
 /// HiGHS handles (it treats 1e20 as infinite).
 pub const MAX_BOX_MAGNITUDE: f64 = 1e12;
 
-/// A box `lo_i <= x_i <= hi_i` with non-empty interior.
+/// One linear constraint `a · x <= b` of a domain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Constraint {
+    /// Coefficients, one per coordinate (not all zero).
+    pub a: Vec<f64>,
+    /// Right-hand side.
+    pub b: f64,
+}
+
+impl Constraint {
+    /// `b - a · x`: non-negative inside, the slack of `x`.
+    pub fn slack(&self, x: &[f64]) -> f64 {
+        self.b - self.a.iter().zip(x).map(|(a, x)| a * x).sum::<f64>()
+    }
+}
+
+/// A box `lo_i <= x_i <= hi_i` with non-empty interior, cut by the linear constraints
+/// [`Domain::constraints`] (none for a plain box).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Domain {
     lower: Vec<f64>,
     upper: Vec<f64>,
+    constraints: Vec<Constraint>,
     /// The common side length when every side is equal (the usual uniform box).
     uniform_side: Option<f64>,
     /// `sum_i max(|lo_i|, |hi_i|)`, rounded up.
@@ -96,9 +142,52 @@ impl Domain {
         Ok(Self {
             lower,
             upper,
+            constraints: Vec::new(),
             uniform_side,
             reach,
         })
+    }
+
+    /// The box cut by the constraints `a · x <= b`. Each row is checked (length, finite
+    /// values, not all zero); whether the result still has interior is the caller's check
+    /// (it takes an LP).
+    pub fn with_constraints(mut self, constraints: Vec<Constraint>) -> Result<Self, DomainError> {
+        for (row, c) in constraints.iter().enumerate() {
+            if c.a.len() != self.dim() {
+                return Err(DomainError::ConstraintDimension {
+                    row,
+                    expected: self.dim(),
+                    found: c.a.len(),
+                });
+            }
+            if let Some(&value) =
+                c.a.iter()
+                    .chain([&c.b])
+                    .find(|v| !(v.is_finite() && v.abs() <= MAX_BOX_MAGNITUDE))
+            {
+                return Err(DomainError::ConstraintValue { row, value });
+            }
+            if c.a.iter().all(|&v| v == 0.0) {
+                return Err(DomainError::ZeroConstraint { row });
+            }
+        }
+        self.constraints = constraints;
+        Ok(self)
+    }
+
+    /// The constraints `a · x <= b` that cut the box (empty for a plain box).
+    pub fn constraints(&self) -> &[Constraint] {
+        &self.constraints
+    }
+
+    /// Whether `x` lies in the box and satisfies every constraint (no tolerance).
+    pub fn contains(&self, x: &[f64]) -> bool {
+        x.len() == self.dim()
+            && x.iter()
+                .zip(&self.lower)
+                .zip(&self.upper)
+                .all(|((v, lo), hi)| lo <= v && v <= hi)
+            && self.constraints.iter().all(|c| c.slack(x) >= 0.0)
     }
 
     /// Checks that the box fits a network with `input_dim` inputs.
@@ -240,14 +329,20 @@ impl Domain {
         crate::rounding::affine_range(a, c, &self.lower, &self.upper)
     }
 
-    /// A short description: `[0, 1]^784` for uniform boxes.
+    /// A short description: `[0, 1]^784` for uniform boxes, with the number of constraints
+    /// that cut it.
     pub fn describe(&self) -> String {
         let uniform = self.lower.iter().all(|&v| v == self.lower[0])
             && self.upper.iter().all(|&v| v == self.upper[0]);
-        if uniform && self.dim() > 0 {
+        let cube = if uniform && self.dim() > 0 {
             format!("[{}, {}]^{}", self.lower[0], self.upper[0], self.dim())
         } else {
             format!("box with {} sides", self.dim())
+        };
+        match self.constraints.len() {
+            0 => cube,
+            1 => format!("{cube} cut by 1 constraint"),
+            n => format!("{cube} cut by {n} constraints"),
         }
     }
 }

@@ -41,7 +41,7 @@ mod tightening;
 
 pub use affine::LayerForms;
 pub use dense_lp::DenseMarginOracle;
-pub use domain::{Domain, DomainError, MAX_BOX_MAGNITUDE};
+pub use domain::{Constraint, Domain, DomainError, MAX_BOX_MAGNITUDE};
 pub use enclosure::pattern_enclosure;
 pub use exact::{Dyadic, ExactForms, ExactRow, ExactVerdict, LpCertificate, decide};
 pub use highs_lp::{HighsLp, LpStatus, OracleError};

@@ -346,6 +346,11 @@ impl<'a> RegionSearch<'a> {
         settings: SearchSettings,
     ) -> Result<Self, SearchError> {
         domain.check_dim(net.input_dim())?;
+        if !domain.constraints().is_empty() {
+            return Err(SearchError::Settings(
+                "domains cut by linear constraints cannot be searched yet".into(),
+            ));
+        }
         let band = settings.margin_tolerance;
         if !(band > 0.0 && band <= MAX_MARGIN_TOLERANCE) {
             return Err(SearchError::Settings(format!(
