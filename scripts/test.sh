@@ -18,7 +18,7 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "maturin>=1.5,<2" numpy pytest
+    "maturin>=1.5,<2" numpy pytest pandas matplotlib
 rm -rf "$target/wheels"
 "$venv/bin/maturin" build --release --quiet -m crates/python/Cargo.toml \
     --interpreter "$venv/bin/python" --out "$target/wheels"

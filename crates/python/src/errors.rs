@@ -26,11 +26,14 @@ pub fn runtime_error(err: impl Into<anyhow::Error>) -> PyErr {
     PyRuntimeError::new_err(one_line(err))
 }
 
-/// A `ValueError` with the CLI's message (settings refused before a run); a file that
-/// cannot be read stays an `OSError`.
+/// A `ValueError` with the CLI's message (settings or files refused); a file that cannot
+/// be read is an `OSError`.
 pub fn anyhow_value_error(err: anyhow::Error) -> PyErr {
     match err.downcast::<LoadError>() {
         Ok(load) => load_error(load),
+        Err(err) if err.chain().any(|c| c.is::<std::io::Error>()) => {
+            PyOSError::new_err(one_line(err))
+        }
         Err(err) => PyValueError::new_err(one_line(err)),
     }
 }

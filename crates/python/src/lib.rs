@@ -12,12 +12,13 @@ classes and adds what needs only Python: walking a PyTorch module ([`network`] c
 mod commands;
 mod errors;
 mod network;
+mod records;
 mod regions;
 mod worker;
 
 use pyo3::prelude::*;
 
-/// The native module: `Network`, the commands and the region stream.
+/// The native module: `Network`, the commands, the region stream and the records.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", mipbound_experiment::VERSION)?;
@@ -27,5 +28,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(commands::estimate, m)?)?;
     m.add_function(wrap_pyfunction!(commands::bounds, m)?)?;
     m.add_function(wrap_pyfunction!(commands::inspect, m)?)?;
+    m.add_function(wrap_pyfunction!(records::records_json, m)?)?;
+    m.add_function(wrap_pyfunction!(records::records_table, m)?)?;
+    m.add_function(wrap_pyfunction!(records::study_charts, m)?)?;
     Ok(())
 }

@@ -4,6 +4,8 @@ The counting, estimating and bounding run in the Rust library that the ``mipboun
 command-line tool uses; this package converts arguments and results. Every command takes
 a ``Network`` and keyword options named like the CLI's flags; every result has
 attributes, ``to_dict()`` (the CLI's ``--json``), ``provenance`` and notebook tables.
+``read_records`` reads the records of ``mipbound batch``/``study`` (``to_pandas()``), and
+``mipbound.plots`` draws the study's charts with matplotlib.
 
 >>> import numpy as np, mipbound
 >>> net = mipbound.Network.from_arrays([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
@@ -23,6 +25,7 @@ from ._commands import (
     regions,
 )
 from ._native import Network, __version__
+from ._records import Records, read_records
 from ._results import BoundsResult, CountResult, EstimateResult, InspectResult, Record, Result
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "InspectResult",
     "Network",
     "Record",
+    "Records",
     "Region",
     "Regions",
     "Result",
@@ -42,5 +46,6 @@ __all__ = [
     "count",
     "estimate",
     "inspect",
+    "read_records",
     "regions",
 ]

@@ -51,67 +51,16 @@ class Network:
     def pattern(self, x: ArrayLike) -> np.ndarray: ...
     def __eq__(self, other: object) -> bool: ...
 
-Domain = Union[str, Tuple[float, float]]
-
-def count(
-    net: Network,
-    *,
-    domain: Optional[Domain] = None,
-    time_limit: Optional[float] = None,
-    seed: Optional[int] = None,
-    margin_tolerance: Optional[float] = None,
-    tighten: Optional[bool] = None,
-    lp: Optional[str] = None,
-    dynamic_order: Optional[bool] = None,
-    threads: Optional[int] = None,
-) -> str: ...
-def estimate(
-    net: Network,
-    *,
-    domain: Optional[Domain] = None,
-    xor: Optional[Sequence[Union[int, str]]] = None,
-    trials: Optional[int] = None,
-    confidence: Optional[float] = None,
-    alpha: Optional[float] = None,
-    threshold: Optional[int] = None,
-    seed: Optional[int] = None,
-    time_limit: Optional[float] = None,
-    trial_time_limit: Optional[float] = None,
-    exact: Optional[bool] = None,
-    exact_time_limit: Optional[float] = None,
-    lp: Optional[str] = None,
-    activation_bound: Optional[bool] = None,
-    bounds_time_limit: Optional[float] = None,
-    milp_time_limit: Optional[float] = None,
-    max_limits: Optional[int] = None,
-    threads: Optional[int] = None,
-) -> str: ...
-def bounds(
-    net: Network,
-    *,
-    domain: Optional[Domain] = None,
-    time_limit: Optional[float] = None,
-    milp_time_limit: Optional[float] = None,
-    max_limits: Optional[int] = None,
-) -> str: ...
-def inspect(net: Network, *, domain: Optional[Domain] = None) -> str: ...
+# The commands' options are listed in _commands.pyi (the package's public signatures).
+def count(net: Network, **options: Any) -> str: ...
+def estimate(net: Network, **options: Any) -> str: ...
+def bounds(net: Network, **options: Any) -> str: ...
+def inspect(net: Network, **options: Any) -> str: ...
 
 class RegionStream:
     """The regions of a network, one at a time, in the single-thread search order."""
 
-    def __init__(
-        self,
-        net: Network,
-        *,
-        domain: Optional[Domain] = None,
-        maps: bool = False,
-        time_limit: Optional[float] = None,
-        seed: Optional[int] = None,
-        margin_tolerance: Optional[float] = None,
-        tighten: Optional[bool] = None,
-        lp: Optional[str] = None,
-        dynamic_order: Optional[bool] = None,
-    ) -> None: ...
+    def __init__(self, net: Network, **options: Any) -> None: ...
     def __iter__(self) -> "RegionStream": ...
     def __next__(
         self,
@@ -119,3 +68,7 @@ class RegionStream:
     def close(self) -> None: ...
     @property
     def end(self) -> Optional[Tuple[int, bool, str]]: ...
+
+def records_json(path: PathType) -> str: ...
+def records_table(path: PathType) -> Tuple[List[str], List[List[str]]]: ...
+def study_charts(path: PathType, name: str = "study") -> str: ...
