@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building mipbound needs on Debian/Ubuntu, if missing: cmake (to compile the
 # HiGHS solver bundled in highs-sys), libclang-dev (for its bindgen step) and a TrueType
-# font for the study's plots (fonts-dejavu-core).
+# font for the study's plots (fonts-dejavu-core), and Python 3 with venv for the Python
+# package's tests (python3, python3-venv).
 set -euo pipefail
 
 missing=()
@@ -11,6 +12,11 @@ if ! compgen -G "/usr/lib/llvm-*/lib/libclang.so" >/dev/null \
     missing+=(libclang-dev)
 fi
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+if ! command -v python3 >/dev/null 2>&1; then
+    missing+=(python3 python3-venv)
+elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    missing+=(python3-venv)
+fi
 
 if ((${#missing[@]})); then
     sudo=""

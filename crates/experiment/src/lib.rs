@@ -14,6 +14,7 @@ Errors are `anyhow` errors whose `{:#}` rendering is the one-line message the CL
 
 pub mod batch;
 pub mod catalogue;
+pub mod charts;
 pub mod count;
 pub mod domains;
 pub mod estimate;

@@ -368,7 +368,7 @@ mod tests {
         let d = Domain::new(vec![0.0, -1.0], vec![1.0, 2.0]).unwrap();
         let (lo, hi) = d.range([2.0, -1.0], 0.5);
         assert!(lo <= -1.5 && lo > -1.5 - 1e-12, "{lo}");
-        assert!(hi >= 3.5 && hi < 3.5 + 1e-12, "{hi}");
+        assert!((3.5..3.5 + 1e-12).contains(&hi), "{hi}");
         assert_eq!(d.describe(), "box with 2 sides");
         assert_eq!(Domain::unit_box(3).describe(), "[0, 1]^3");
     }

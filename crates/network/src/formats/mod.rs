@@ -22,6 +22,10 @@ use std::str::FromStr;
 use crate::{LoadError, LoadErrorKind, Network};
 
 pub use onnx::OnnxPrecision;
+/// Sequential models described operator by operator in ONNX terms (see [`from_ops`]).
+pub mod sequential {
+    pub use super::onnx::{Attribute, Constant, Op, from_ops};
+}
 
 /// A network file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

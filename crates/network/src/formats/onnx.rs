@@ -23,6 +23,7 @@
 
 mod fold;
 mod graph;
+mod ops;
 mod tensor;
 mod write;
 
@@ -37,6 +38,7 @@ use super::onnx_proto::{
 use crate::model::MAX_PARAMETER;
 use crate::{Activation, ConvGeometry, Layer, LoadErrorKind, Metadata, Network, PiecewiseLinear};
 use graph::node_place;
+pub use ops::{Attribute, Constant, Op, from_ops};
 pub(crate) use tensor::DataFolder;
 use tensor::{Tensor, element_count, read_tensor};
 pub(crate) use write::write;
@@ -93,6 +95,11 @@ pub(super) fn external_locations(bytes: &[u8]) -> Vec<String> {
 pub(super) fn read(bytes: &[u8], folder: DataFolder<'_>) -> Result<Network, LoadErrorKind> {
     let model = ModelProto::decode(bytes)
         .map_err(|e| LoadErrorKind::syntax("file", format!("not a valid ONNX protobuf ({e})")))?;
+    read_model(&model, folder)
+}
+
+/// Reads a decoded ONNX model.
+fn read_model(model: &ModelProto, folder: DataFolder<'_>) -> Result<Network, LoadErrorKind> {
     let graph = model
         .graph
         .as_ref()
