@@ -201,9 +201,19 @@ fn centroid(poly: &Polygon) -> [f64; 2] {
 /// splitting convex polygons with every unit's lines (breakpoints, maxout ties), layer
 /// by layer.
 pub fn count_2d(net: &Network, lo: f64, hi: f64) -> usize {
+    count_2d_box(net, [lo, lo], [hi, hi])
+}
+
+/// [`count_2d`] on the box `[lo[0], hi[0]] x [lo[1], hi[1]]`.
+pub fn count_2d_box(net: &Network, lo: [f64; 2], hi: [f64; 2]) -> usize {
     assert_eq!(net.input_dim(), 2);
-    let min_area = 1e-14 * (hi - lo) * (hi - lo);
-    let square: Polygon = vec![[lo, lo], [hi, lo], [hi, hi], [lo, hi]];
+    let min_area = 1e-14 * (hi[0] - lo[0]) * (hi[1] - lo[1]);
+    let square: Polygon = vec![
+        [lo[0], lo[1]],
+        [hi[0], lo[1]],
+        [hi[0], hi[1]],
+        [lo[0], hi[1]],
+    ];
     let mut cells = vec![(square, AffineMap::identity(2))];
     for layer in net.hidden_layers() {
         let mut next = Vec::new();
