@@ -310,7 +310,7 @@ where
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("drawing {file}: {e}");
     root.fill(&WHITE).map_err(err)?;
     let (x0, x1) = range(chart.bars.iter().flat_map(|b| [b.0, b.1]));
-    let top = chart.bars.iter().map(|b| b.2).fold(1.0, f64::max) * 1.08;
+    let top = chart.bars.iter().map(|b| b.2).fold(1.0, f64::max).ceil() + 1.0;
     let mut c = ChartBuilder::on(&root)
         .caption(&chart.title, ("sans-serif", 22))
         .margin(12)
@@ -321,6 +321,13 @@ where
     c.configure_mesh()
         .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
+        // Whole numbers of points: no more ticks than there are, none between them.
+        .y_labels((top as usize + 1).min(11))
+        .y_label_formatter(&|v| match v.fract() == 0.0 {
+            true => format!("{v:.0}"),
+            false => String::new(),
+        })
+        .x_label_formatter(&|v| short(*v))
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
@@ -341,6 +348,16 @@ where
     .map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
+}
+
+/// `v` with at most three decimals and no trailing zeros: `10`, `2.5`, `0.333`.
+fn short(v: f64) -> String {
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    match text {
+        "-0" => "0".into(),
+        t => t.into(),
+    }
 }
 
 /// Draws `chart` to `path`: SVG or PNG by the extension (anything else is refused).

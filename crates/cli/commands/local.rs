@@ -80,7 +80,7 @@ fn histogram(r: &LocalResult) -> BarChart {
     let log = h.scale == "log10";
     let x = |v: f64| if log { v.log10() } else { v };
     let partial = if r.summary.lower_bounds > 0 {
-        format!(" ({} are lower bounds)", r.summary.lower_bounds)
+        format!(" ({} lower bounds)", r.summary.lower_bounds)
     } else {
         String::new()
     };
