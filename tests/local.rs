@@ -5,7 +5,7 @@ use std::path::Path;
 
 use mipbound_experiment::count::{CountSettings, count};
 use mipbound_experiment::local::{LocalResult, LocalSettings, local};
-use mipbound_experiment::points::Points;
+use mipbound_experiment::points::{PointSource, Points};
 use mipbound_experiment::run::{CancelToken, Run};
 use mipbound_experiment::{NoProgress, Problem};
 use mipbound_formulation::Domain;
@@ -18,20 +18,20 @@ use crate::oracle::{count_1d, count_2d_box};
 
 fn points(rows: &[&[f64]]) -> Points {
     Points {
-        rows: rows.iter().map(|r| r.to_vec()).collect(),
+        points: rows.iter().map(|r| r.to_vec()).collect(),
         labels: None,
-        source: "<test>".into(),
+        name: "<test>".into(),
     }
 }
 
-fn run_local(problem: &Problem, pts: &Points, settings: &LocalSettings) -> LocalResult {
+fn run_local(net: &Network, input: &Domain, pts: &Points, settings: &LocalSettings) -> LocalResult {
     let cancel = CancelToken::new();
     let run = Run {
         threads: 2,
         cancel: &cancel,
         progress: &NoProgress,
     };
-    local(problem, pts, settings, &run).unwrap()
+    local(net, "<net>", Some(input), pts, settings, &run).unwrap()
 }
 
 fn settings(radius: f64) -> LocalSettings {
@@ -65,8 +65,7 @@ fn one_dimensional_balls_match_the_box_count_and_the_breakpoint_oracle() {
         for seed in 0..3 {
             let net = he_network(widths, 1.0, false, 40 * i as u64 + seed);
             let input = Domain::uniform(1, -2.0, 2.0).unwrap();
-            let problem = Problem::new(net.clone(), input, "<1d>").unwrap();
-            let r = run_local(&problem, &points(xs), &settings(0.6));
+            let r = run_local(&net, &input, &points(xs), &settings(0.6));
             assert_eq!(r.points.len(), xs.len());
             for (p, x) in r.points.iter().zip(xs) {
                 let (lo, hi) = clipped(x, 0.6, -2.0, 2.0);
@@ -94,8 +93,7 @@ fn two_dimensional_balls_match_the_box_count_and_the_polygon_oracle() {
     for net in &nets {
         for radius in [0.3, 1.0] {
             let input = Domain::uniform(2, -3.0, 3.0).unwrap();
-            let problem = Problem::new(net.clone(), input, "<2d>").unwrap();
-            let r = run_local(&problem, &points(xs), &settings(radius));
+            let r = run_local(net, &input, &points(xs), &settings(radius));
             for (p, x) in r.points.iter().zip(xs) {
                 let (lo, hi) = clipped(x, radius, -3.0, 3.0);
                 assert!(p.complete, "{x:?}");
@@ -120,14 +118,13 @@ fn two_dimensional_balls_match_the_box_count_and_the_polygon_oracle() {
 fn a_stopped_count_is_a_certain_lower_bound_with_a_mipbound_bound_beside_it() {
     let net = he_network(&[4, 12, 12], 0.5, false, 77);
     let input = Domain::uniform(4, -1.0, 1.0).unwrap();
-    let problem = Problem::new(net, input, "<4d>").unwrap();
     let x: &[&[f64]] = &[&[0.0, 0.1, -0.1, 0.2]];
-    let full = run_local(&problem, &points(x), &settings(0.9));
+    let full = run_local(&net, &input, &points(x), &settings(0.9));
     let exact = full.points[0].regions;
     assert!(full.points[0].complete && exact > 50, "{exact}");
     let mut cut = settings(0.9);
     cut.count.time_limit = Some(0.0);
-    let r = run_local(&problem, &points(x), &cut);
+    let r = run_local(&net, &input, &points(x), &cut);
     let p = &r.points[0];
     assert!(!p.complete);
     assert_eq!(p.status, "time limit");
@@ -147,12 +144,12 @@ fn a_stopped_count_is_a_certain_lower_bound_with_a_mipbound_bound_beside_it() {
 #[test]
 fn a_cancel_keeps_the_points_done_so_far() {
     let net = he_network(&[2, 8, 8], 1.0, false, 3);
-    let problem = Problem::new(net, Domain::uniform(2, -1.0, 1.0).unwrap(), "<c>").unwrap();
+    let input = Domain::uniform(2, -1.0, 1.0).unwrap();
     let cancel = CancelToken::new();
     cancel.cancel();
     let run = Run::quiet(1, &cancel);
     let pts = points(&[&[0.0, 0.0], &[0.5, 0.5], &[-0.5, 0.5]]);
-    let r = local(&problem, &pts, &settings(0.3), &run).unwrap();
+    let r = local(&net, "<c>", Some(&input), &pts, &settings(0.3), &run).unwrap();
     assert!(r.interrupted);
     assert_eq!((r.points.len(), r.points_given), (1, 3));
     assert_eq!(r.points[0].status, "interrupted");
@@ -205,13 +202,14 @@ fn point_files_in_text_npy_and_json_read_the_same_points() {
     write_npy(&be8, ">f8", false, &[3, 2], &be);
     let expected: Vec<Vec<f64>> = ROWS.iter().map(|r| r.to_vec()).collect();
     for path in [&text, &json, &f8, &f4, &be8] {
-        let p = Points::read(path).unwrap();
-        assert_eq!(p.rows, expected, "{}", path.display());
+        let p = PointSource::File(path.clone()).read(2).unwrap();
+        assert_eq!(p.points, expected, "{}", path.display());
         assert_eq!(p.labels, None);
     }
     let one = dir.path().join("one.npy");
     write_npy(&one, "<f8", false, &[2], &le8[..16]);
-    assert_eq!(Points::read(&one).unwrap().rows, vec![vec![0.25, -1.5]]);
+    let read = PointSource::File(one).read(2).unwrap();
+    assert_eq!(read.points, vec![vec![0.25, -1.5]]);
 }
 
 fn json_of(out: &std::process::Output) -> serde_json::Value {
@@ -415,15 +413,15 @@ fn bad_input_is_one_line_naming_the_option_or_file() {
         ),
         (
             vec!["--points", &nan, "--radius", "0.1"],
-            "nan.txt: point 1, coordinate 1 is NaN: coordinates must be finite".into(),
+            "nan.txt: point 1 has the non-finite coordinate NaN".into(),
         ),
         (
             vec!["--points", &inf, "--radius", "0.1"],
-            "inf.json: not a JSON list of lists of numbers".into(),
+            "inf.json: not JSON".into(),
         ),
         (
             vec!["--points", &empty, "--radius", "0.1"],
-            "empty.txt: no points (the file is empty)".into(),
+            "empty.txt: holds no point".into(),
         ),
         (
             vec!["--points", &far, "--radius", "0.1"],
@@ -431,7 +429,7 @@ fn bad_input_is_one_line_naming_the_option_or_file() {
         ),
         (
             vec!["--points", ints.to_str().unwrap(), "--radius", "0.1"],
-            "i.npy: the array's type is '<i8', expected float64 or float32".into(),
+            "i.npy: the array holds '<i8'; float64 or float32 expected".into(),
         ),
         (
             vec!["--points", &ok, "--radius", "0"],
@@ -466,7 +464,15 @@ fn bad_input_is_one_line_naming_the_option_or_file() {
                 "--radius",
                 "0.1",
             ],
-            "--n 500: the test set of".into(),
+            "--n 500: ".into(),
+        ),
+        (
+            vec!["--data", digits.to_str().unwrap(), "--n", "0", "--radius", "0.1"],
+            "--n must be at least 1".into(),
+        ),
+        (
+            vec!["--points", &ok, "--radius", "0.1", "--domain", "all"],
+            "--domain".into(),
         ),
         (
             vec!["--radius", "0.1"],
@@ -483,4 +489,126 @@ fn bad_input_is_one_line_naming_the_option_or_file() {
         assert_eq!(err.trim_end().lines().count(), 1, "{argv:?}: {err}");
         assert!(out.stdout.is_empty());
     }
+}
+
+/// The network whose input is `u`, for `x = a + u (b - a)`: the first layer composed by hand.
+fn along(net: &Network, a: &[f64], b: &[f64]) -> Network {
+    let mut layers = net.layers().to_vec();
+    let w = layers[0].weights.clone();
+    let d = ndarray::Array2::from_shape_fn((a.len(), 1), |(i, _)| b[i] - a[i]);
+    layers[0] = mipbound_network::Layer::new(
+        w.dot(&d),
+        &layers[0].bias + &w.dot(&ndarray::Array1::from(a.to_vec())),
+        layers[0].activation.clone(),
+    );
+    Network::new(1, layers).unwrap()
+}
+
+#[test]
+fn segments_count_the_regions_crossed_and_their_density() {
+    let xs: &[&[f64]] = &[
+        &[-1.6, -1.2],
+        &[1.6, 0.8],
+        &[-0.8, 1.8],
+        &[-0.8, -1.8],
+        &[0.0, 0.0],
+    ];
+    let mut nontrivial = 0;
+    for seed in 0..4 {
+        let net = he_network(&[2, 10, 8], 1.0, false, 60 + seed);
+        let input = Domain::uniform(2, -2.0, 2.0).unwrap();
+        let seg = LocalSettings {
+            segments: true,
+            ..settings(0.0)
+        };
+        let r = run_local(&net, &input, &points(xs), &seg);
+        assert_eq!(r.mode, "segments");
+        assert_eq!(r.points.len(), xs.len() - 1);
+        for (i, p) in r.points.iter().enumerate() {
+            let (a, b) = (xs[i], xs[i + 1]);
+            let s = p.segment.as_ref().unwrap();
+            assert!(p.complete);
+            assert_eq!(p.regions as usize, count_1d(&along(&net, a, b), 0.0, 1.0));
+            let length = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+            assert!((s.length - length).abs() < 1e-12);
+            assert_eq!(s.regions_per_unit_length, p.regions as f64 / s.length);
+            nontrivial += usize::from(p.regions > 3);
+        }
+        let density = r.summary.regions_per_unit_length.as_ref().unwrap();
+        assert_eq!(density.n, xs.len() - 1);
+    }
+    assert!(
+        nontrivial >= 6,
+        "only {nontrivial} segments with 4+ regions"
+    );
+}
+
+#[test]
+fn the_cli_writes_segment_rows_and_refuses_bad_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let pts = write("p.txt", "0.1 0.2\n0.9 0.7\n0.3 0.95\n");
+    let csv = dir.path().join("s.csv");
+    let net = data("mlp-2-8-8-3.json");
+    let network = mipbound_network::formats::load(&net, None).unwrap();
+    let net = net.to_str().unwrap();
+    let out = mipbound(&[
+        "local",
+        net,
+        "--points",
+        &pts,
+        "--segments",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--json",
+    ]);
+    let v = json_of(&out);
+    assert_eq!(v["mode"], "segments");
+    assert!(v["radius"].is_null());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "segment,from,to,from_label,to_label,regions,kind,length,regions_per_unit_length,complete,status,seconds,mipbound_regions,mipbound_kind"
+    );
+    assert_eq!(lines.len(), 3);
+    let ends = [[0.1, 0.2], [0.9, 0.7], [0.3, 0.95]];
+    for (i, line) in lines[1..].iter().enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        let expected = count_1d(&along(&network, &ends[i], &ends[i + 1]), 0.0, 1.0);
+        assert_eq!(
+            &cells[..3],
+            [i.to_string(), i.to_string(), (i + 1).to_string()]
+        );
+        assert_eq!(cells[5], expected.to_string());
+        assert_eq!(cells[6], "exact");
+        assert_eq!(v["points"][i]["regions"], expected);
+    }
+    let one = write("one.txt", "0.1 0.2\n");
+    let same = write("same.txt", "0.1 0.2\n0.5 0.5\n0.5 0.5\n");
+    for (file, expected) in [
+        (&one, "one.txt: --segments needs at least two points"),
+        (&same, "segment from point 1 to point 2"),
+        (&same, "coincide"),
+    ] {
+        let out = mipbound(&["local", net, "--points", file, "--segments"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(expected), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    let out = mipbound(&[
+        "local",
+        net,
+        "--points",
+        &pts,
+        "--segments",
+        "--radius",
+        "0.1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
 }

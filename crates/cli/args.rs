@@ -416,8 +416,20 @@ pub struct MergeArgs {
 /// `mipbound local`.
 #[derive(Debug, Args)]
 pub struct LocalArgs {
-    #[command(flatten)]
-    pub net: NetArgs,
+    /// Network file: .onnx, .dat/.txt (weights.dat) or .json.
+    pub net: PathBuf,
+    /// Read the file in this format instead of guessing from the extension.
+    #[arg(long, value_name = "onnx|dat|json")]
+    pub format: Option<Format>,
+    /// The input box each ball is cut to: [LO, HI]^n0, a FILE of two lines (per-coordinate
+    /// lower and upper bounds), or `none` (balls not cut).
+    #[arg(
+        long = "box",
+        value_name = "LO,HI|FILE|none",
+        default_value = "0,1",
+        allow_hyphen_values = true
+    )]
+    pub input_box: String,
     /// Points: text (one per line, whitespace or commas), .npy (2-D float64/float32) or
     /// .json (a list of lists).
     #[arg(
@@ -434,8 +446,18 @@ pub struct LocalArgs {
     #[arg(long, value_name = "N", requires = "data", allow_negative_numbers = true, value_parser = values::count)]
     pub n: Option<usize>,
     /// Radius R of the l-infinity ball around each point.
-    #[arg(long, value_name = "R", allow_negative_numbers = true)]
-    pub radius: f64,
+    #[arg(
+        long,
+        value_name = "R",
+        allow_negative_numbers = true,
+        required_unless_present = "segments",
+        conflicts_with = "segments"
+    )]
+    pub radius: Option<f64>,
+    /// Count the regions crossed along the segments between consecutive points (counts and
+    /// per unit length) instead of in balls.
+    #[arg(long)]
+    pub segments: bool,
     /// Time limit of each point's count; a count it stops gives a certain lower bound and
     /// MIPBound trials (with their own budget of the same length) a probabilistic one.
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = values::seconds)]

@@ -7,19 +7,20 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use mipbound_experiment::count::CountSettings;
 use mipbound_experiment::distribution::Quantiles;
+use mipbound_experiment::domains::parse_input_box;
 use mipbound_experiment::estimate::EstimateSettings;
 use mipbound_experiment::files::refuse_overwrite;
 use mipbound_experiment::local::{LocalResult, LocalSettings, local};
-use mipbound_experiment::points::Points;
+use mipbound_experiment::points::PointSource;
 
 use super::EXIT_INTERRUPTED;
 use crate::args::LocalArgs;
-use crate::common::{load_problem, with_run};
+use crate::common::with_run;
 use crate::plots::{BarChart, draw_bar_chart};
 use crate::report::{network_rows, print_columns, print_json, print_table, row, write_csv};
 
 pub fn run(args: LocalArgs) -> Result<ExitCode> {
-    let mut inputs: Vec<&Path> = vec![&args.net.net];
+    let mut inputs: Vec<&Path> = vec![&args.net, Path::new(&args.input_box)];
     inputs.extend(args.points.as_deref());
     if let Some(path) = &args.csv {
         refuse_overwrite("--csv", path, &inputs)?;
@@ -32,7 +33,8 @@ pub fn run(args: LocalArgs) -> Result<ExitCode> {
         }
     }
     let settings = LocalSettings {
-        radius: args.radius,
+        radius: args.radius.unwrap_or(0.0),
+        segments: args.segments,
         count: CountSettings {
             time_limit: args.time_limit,
             seed: args.seed,
@@ -49,15 +51,39 @@ pub fn run(args: LocalArgs) -> Result<ExitCode> {
         },
     };
     settings.check()?;
-    let problem = load_problem(&args.net)?;
+    let network = mipbound_network::formats::load(&args.net, args.format)?;
+    let dim = network.input_dim();
+    let input_box = parse_input_box(&args.input_box, dim)?;
     let points = match (&args.points, &args.data, args.n) {
-        (Some(path), _, _) => Points::read(path).context("--points")?,
-        (None, Some(dir), Some(n)) => Points::mnist_test(dir, n).context("--data")?,
+        (Some(path), _, _) => PointSource::File(path.clone())
+            .read(dim)
+            .context("--points")?,
+        (None, Some(_), Some(0)) => bail!("--n must be at least 1"),
+        (None, Some(dir), Some(n)) => PointSource::Mnist {
+            dir: dir.clone(),
+            indices: (0..n).collect(),
+        }
+        .read(dim)
+        .with_context(|| format!("--data {} --n {n}", dir.display()))?,
         _ => bail!("give --points FILE or --data DIR --n N"),
     };
-    let result = with_run(args.threads, |run| local(&problem, &points, &settings, run))?;
+    let source = args.net.display().to_string();
+    let result = with_run(args.threads, |run| {
+        local(
+            &network,
+            &source,
+            input_box.as_ref(),
+            &points,
+            &settings,
+            run,
+        )
+    })?;
     if let Some(path) = &args.csv {
-        write_csv(path, &result.csv_rows())?;
+        if args.segments {
+            write_csv(path, &result.segment_csv_rows())?;
+        } else {
+            write_csv(path, &result.csv_rows())?;
+        }
     }
     if let Some(path) = &args.plot {
         draw_bar_chart(&histogram(&result), path)?;
@@ -84,15 +110,28 @@ fn histogram(r: &LocalResult) -> BarChart {
     } else {
         String::new()
     };
-    BarChart {
-        title: format!(
-            "Regions in the l-inf ball of radius {} around {} points{partial}",
-            r.radius, r.summary.points
+    let (title, what) = match r.radius {
+        Some(radius) => (
+            format!(
+                "Regions in the l-inf ball of radius {radius} around {} points{partial}",
+                r.summary.points
+            ),
+            "regions in the ball",
         ),
+        None => (
+            format!(
+                "Regions crossed along {} segments{partial}",
+                r.summary.points
+            ),
+            "regions along the segment",
+        ),
+    };
+    BarChart {
+        title,
         x_label: if log {
-            "log10 regions in the ball".into()
+            format!("log10 {what}")
         } else {
-            "regions in the ball".into()
+            what.into()
         },
         y_label: "points".into(),
         bars: h
@@ -124,28 +163,36 @@ fn describe(q: &Option<Quantiles>, digits: usize) -> String {
 fn print_text(r: &LocalResult) {
     let mut rows = network_rows(&r.network);
     rows.push(row("points", &r.points_source));
-    rows.push(row(
-        "ball",
-        format!(
-            "l-infinity, radius {}, cut to the input box{}",
-            r.radius,
-            r.time_limit
-                .map_or(String::new(), |t| format!("; time limit {t} s per point"))
-        ),
-    ));
+    if let Some(t) = r.time_limit {
+        rows.push(row("time limit", format!("{t} s per count")));
+    }
     print_table(&rows);
     println!();
     let labels = r.points.iter().any(|p| p.label.is_some());
-    let mut header = vec!["point"];
+    let segments = r.mode == "segments";
+    let mut header = vec![if segments { "segment" } else { "point" }];
     if labels {
         header.push("label");
     }
-    header.extend(["regions", "kind", "seconds", "unstable units", "MIPBound"]);
+    header.extend(["regions", "kind", "seconds"]);
+    header.push(if segments {
+        "length, regions per unit"
+    } else {
+        "unstable units"
+    });
+    header.push("MIPBound");
     let mut table: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     for p in &r.points {
-        let mut cells = vec![p.index.to_string()];
+        let label = |l: Option<u8>| l.map_or("-".into(), |l| l.to_string());
+        let mut cells = match &p.segment {
+            Some(_) => vec![format!("{} -> {}", p.index, p.index + 1)],
+            None => vec![p.index.to_string()],
+        };
         if labels {
-            cells.push(p.label.map_or("-".into(), |l| l.to_string()));
+            cells.push(match &p.segment {
+                Some(s) => format!("{} -> {}", label(p.label), label(s.end_label)),
+                None => label(p.label),
+            });
         }
         cells.extend([
             p.regions.to_string(),
@@ -155,7 +202,10 @@ fn print_text(r: &LocalResult) {
                 format!("{} ({})", p.kind, p.status)
             },
             format!("{:.3}", p.seconds),
-            p.unstable_units.to_string(),
+            match &p.segment {
+                Some(s) => format!("{:.4}, {:.3}", s.length, s.regions_per_unit_length),
+                None => p.unstable_units.to_string(),
+            },
             p.mipbound.as_ref().map_or("-".into(), |m| {
                 format!("{} (2^{:.2}, {}, xor {})", m.value, m.log2, m.kind, m.xor)
             }),
@@ -165,11 +215,15 @@ fn print_text(r: &LocalResult) {
     print_columns(&table);
     println!();
     let s = &r.summary;
+    let (counted, given) = match segments {
+        true => ("segments counted", r.points_given.saturating_sub(1)),
+        false => ("points counted", r.points_given),
+    };
     let mut rows = vec![row(
-        "points counted",
+        counted,
         format!(
-            "{} of {} ({} exact, {} certain lower bounds)",
-            s.points, r.points_given, s.exact, s.lower_bounds
+            "{} of {given} ({} exact, {} certain lower bounds)",
+            s.points, s.exact, s.lower_bounds
         ),
     )];
     rows.push(row(
@@ -180,7 +234,20 @@ fn print_text(r: &LocalResult) {
         },
         describe(&s.regions, 1),
     ));
-    rows.push(row("seconds per point", describe(&s.seconds, 3)));
+    if segments {
+        rows.push(row(
+            "regions per unit length",
+            describe(&s.regions_per_unit_length, 3),
+        ));
+    }
+    rows.push(row(
+        if segments {
+            "seconds per segment"
+        } else {
+            "seconds per point"
+        },
+        describe(&s.seconds, 3),
+    ));
     rows.push(row(
         "seconds",
         format!("{:.3} in all ({} threads per count)", r.seconds, r.threads),
@@ -189,8 +256,8 @@ fn print_text(r: &LocalResult) {
     if r.interrupted {
         println!();
         println!(
-            "interrupted: {} of {} points counted (the last one's count is a certain lower bound if it was cut short)",
-            s.points, r.points_given
+            "interrupted: {} of {given} counted (the last one's count is a certain lower bound if it was cut short)",
+            s.points
         );
     }
 }

@@ -1,6 +1,6 @@
 //! Points given by the user: text files (one point per line, separated by whitespace or
-//! commas), `.npy` arrays (float64 or float32, one point per row), JSON (a list of lists),
-//! or images of an MNIST folder named by index (`mnist:DIR:I,J,...`).
+//! commas), `.npy` arrays (float64 or float32, one point per row, C or Fortran order), JSON
+//! (a list of lists), or images of an MNIST folder named by index (`mnist:DIR:I,J,...`).
 
 use std::path::{Path, PathBuf};
 
