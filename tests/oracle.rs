@@ -207,8 +207,22 @@ pub fn count_2d(net: &Network, lo: f64, hi: f64) -> usize {
 /// [`count_2d`], keeping every piece larger than `min_area` (pieces below it are taken for
 /// rounding slivers).
 pub fn count_2d_keeping(net: &Network, lo: f64, hi: f64, min_area: f64) -> usize {
+    count_2d_in(net, [lo, lo], [hi, hi], min_area)
+}
+
+/// [`count_2d`] on the box `[lo[0], hi[0]] x [lo[1], hi[1]]`.
+pub fn count_2d_box(net: &Network, lo: [f64; 2], hi: [f64; 2]) -> usize {
+    count_2d_in(net, lo, hi, 1e-14 * (hi[0] - lo[0]) * (hi[1] - lo[1]))
+}
+
+fn count_2d_in(net: &Network, lo: [f64; 2], hi: [f64; 2], min_area: f64) -> usize {
     assert_eq!(net.input_dim(), 2);
-    let square: Polygon = vec![[lo, lo], [hi, lo], [hi, hi], [lo, hi]];
+    let square: Polygon = vec![
+        [lo[0], lo[1]],
+        [hi[0], lo[1]],
+        [hi[0], hi[1]],
+        [lo[0], hi[1]],
+    ];
     let mut cells = vec![(square, AffineMap::identity(2))];
     for layer in net.hidden_layers() {
         let mut next = Vec::new();

@@ -11,6 +11,7 @@ mod formats;
 mod hostile;
 mod library;
 mod loader_fuzz;
+mod local;
 mod onnx_graphs;
 mod onnx_torch;
 mod oracle;

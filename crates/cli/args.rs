@@ -46,6 +46,9 @@ pub enum Command {
     Study(StudyArgs),
     /// Join the results of shards (JSONL) into one results.jsonl / results.csv.
     Merge(MergeArgs),
+    /// Local region counts: the exact number of regions in the l-infinity ball around each
+    /// point (cut to the input box), with a summary and a histogram.
+    Local(LocalArgs),
     /// Time the two margin LP solvers on one sequence of random region LPs (benchmarks).
     #[command(hide = true)]
     BenchLp(BenchLpArgs),
@@ -408,4 +411,84 @@ pub struct MergeArgs {
     /// Output folder for results.jsonl and results.csv.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// `mipbound local`.
+#[derive(Debug, Args)]
+pub struct LocalArgs {
+    /// Network file: .onnx, .dat/.txt (weights.dat) or .json.
+    pub net: PathBuf,
+    /// Read the file in this format instead of guessing from the extension.
+    #[arg(long, value_name = "onnx|dat|json")]
+    pub format: Option<Format>,
+    /// The input box each ball is cut to: [LO, HI]^n0, a FILE of two lines (per-coordinate
+    /// lower and upper bounds), or `none` (balls not cut).
+    #[arg(
+        long = "box",
+        value_name = "LO,HI|FILE|none",
+        default_value = "0,1",
+        allow_hyphen_values = true
+    )]
+    pub input_box: String,
+    /// Points: text (one per line, whitespace or commas), .npy (2-D float64/float32) or
+    /// .json (a list of lists).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "data",
+        conflicts_with = "data"
+    )]
+    pub points: Option<PathBuf>,
+    /// MNIST folder (as for `train`): its first --n test images, with their labels.
+    #[arg(long, value_name = "DIR", requires = "n")]
+    pub data: Option<PathBuf>,
+    /// How many test images of --data.
+    #[arg(long, value_name = "N", requires = "data", allow_negative_numbers = true, value_parser = values::count)]
+    pub n: Option<usize>,
+    /// Radius R of the l-infinity ball around each point.
+    #[arg(
+        long,
+        value_name = "R",
+        allow_negative_numbers = true,
+        required_unless_present = "segments",
+        conflicts_with = "segments"
+    )]
+    pub radius: Option<f64>,
+    /// Count the regions crossed along the segments between consecutive points (counts and
+    /// per unit length) instead of in balls.
+    #[arg(long)]
+    pub segments: bool,
+    /// Time limit of each point's count; a count it stops gives a certain lower bound and
+    /// MIPBound trials (with their own budget of the same length) a probabilistic one.
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = values::seconds)]
+    pub time_limit: Option<f64>,
+    /// XOR widths of the MIPBound trials (integers from 1 to 64, or `dense`).
+    #[arg(
+        long = "xor",
+        value_delimiter = ',',
+        default_value = "3",
+        allow_hyphen_values = true
+    )]
+    pub widths: Vec<XorWidth>,
+    /// MIPBound trials per XOR width.
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = values::count)]
+    pub trials: usize,
+    /// Confidence of each width's MIPBound bound.
+    #[arg(long, default_value_t = 0.99, allow_negative_numbers = true)]
+    pub confidence: f64,
+    /// Seed of the XOR streams and of HiGHS's random_seed.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = values::seed)]
+    pub seed: u64,
+    /// Worker threads of each count [default: all cores]; the result does not depend on it.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = values::count)]
+    pub threads: Option<usize>,
+    /// Also write one CSV row per point to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Print one JSON object instead of the tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Draw the histogram of the counts to FILE (.png or .svg).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
 }

@@ -3,7 +3,7 @@
 //! A thin front end: arguments (`args`, checked by `values`) become validated settings
 //! (`common`, one module per command in `commands`), the experiment library
 //! (`mipbound_experiment`) runs them, and the shared report sinks print the results: text
-//! tables, JSON and CSV (`report`, printed through `output`) and the study's plots (`plots`).
+//! tables, JSON and CSV (`report`, printed through `output`) and the plots (`plots`).
 //! Progress bars (`progress`) observe the runs; Ctrl-C cancels them. No command module
 //! imports another.
 

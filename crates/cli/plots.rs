@@ -1,5 +1,6 @@
-//! The study's plots, as SVG and PNG (plotters): regions and bounds per split, lower bounds
-//! against exact counts, MIPBound time against exact-count time, accuracy against regions.
+//! The plots, as SVG and PNG (plotters): the study's (regions and bounds per split, lower
+//! bounds against exact counts, MIPBound time against exact-count time, accuracy against
+//! regions) and bar charts (the histogram of `local`), on the same font, colours and axes.
 
 use std::path::Path;
 
@@ -137,4 +138,100 @@ pub fn draw_all(config: &StudyConfig, records: &[BatchRecord], dir: &Path) -> Re
         written += 2;
     }
     Ok(written)
+}
+
+/// A histogram drawn as bars `[x0, x1] x [0, height]`.
+pub struct BarChart {
+    /// Title above the chart.
+    pub title: String,
+    /// Label of the x axis.
+    pub x_label: String,
+    /// Label of the y axis.
+    pub y_label: String,
+    /// `(x0, x1, height)` per bar.
+    pub bars: Vec<(f64, f64, f64)>,
+}
+
+fn draw_bars<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    chart: &BarChart,
+    file: &str,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("drawing {file}: {e}");
+    root.fill(&WHITE).map_err(err)?;
+    let (x0, x1) = range(chart.bars.iter().flat_map(|b| [b.0, b.1]));
+    let top = chart.bars.iter().map(|b| b.2).fold(1.0, f64::max).ceil() + 1.0;
+    let mut c = ChartBuilder::on(&root)
+        .caption(&chart.title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, 0.0..top)
+        .map_err(err)?;
+    c.configure_mesh()
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        // Whole numbers of points: no more ticks than there are, none between them.
+        .y_labels((top as usize + 1).min(11))
+        .y_label_formatter(&|v| match v.fract() == 0.0 {
+            true => format!("{v:.0}"),
+            false => String::new(),
+        })
+        .x_label_formatter(&|v| short(*v))
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(err)?;
+    let fill = COLORS[1];
+    c.draw_series(
+        chart
+            .bars
+            .iter()
+            .map(|&(a, b, h)| Rectangle::new([(a, 0.0), (b, h)], fill.mix(0.75).filled())),
+    )
+    .map_err(err)?;
+    c.draw_series(
+        chart
+            .bars
+            .iter()
+            .map(|&(a, b, h)| Rectangle::new([(a, 0.0), (b, h)], BLACK.stroke_width(1))),
+    )
+    .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// `v` with at most three decimals and no trailing zeros: `10`, `2.5`, `0.333`.
+fn short(v: f64) -> String {
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    match text {
+        "-0" => "0".into(),
+        t => t.into(),
+    }
+}
+
+/// Draws `chart` to `path`: SVG or PNG by the extension (anything else is refused).
+pub fn draw_bar_chart(chart: &BarChart, path: &Path) -> Result<()> {
+    let file = path.display().to_string();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    register_font()?;
+    match ext.as_deref() {
+        Some("svg") => draw_bars(
+            SVGBackend::new(path, (900, 600)).into_drawing_area(),
+            chart,
+            &file,
+        ),
+        Some("png") => draw_bars(
+            BitMapBackend::new(path, (900, 600)).into_drawing_area(),
+            chart,
+            &file,
+        ),
+        _ => bail!("{file}: a plot is a .png or .svg file"),
+    }
 }

@@ -84,6 +84,11 @@ impl Progress for Bars {
                 bar.set_prefix(xor);
                 (bar, false)
             }
+            Task::Points { total } => {
+                let bar = ProgressBar::new(total);
+                bar.set_style(style("points {bar:30} {pos}/{len} {msg}"));
+                (bar, true)
+            }
             Task::Networks { total } => {
                 let bar = ProgressBar::new(total);
                 bar.set_style(style("networks {bar:30} {pos}/{len} {msg}"));

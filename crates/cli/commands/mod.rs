@@ -9,6 +9,7 @@ mod estimate;
 mod formulate;
 mod generate;
 mod inspect;
+mod local;
 mod merge;
 mod study;
 mod train;
@@ -37,5 +38,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Batch(args) => batch::run(args),
         Command::Study(args) => study::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Local(args) => local::run(args),
     }
 }

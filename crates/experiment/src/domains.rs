@@ -266,15 +266,11 @@ pub fn build(net: &Network, input_box: Option<&Domain>, spec: &DomainSpec) -> Re
                     p.points.len()
                 );
             };
-            let slice = Slice {
-                origin: a.clone(),
-                directions: vec![difference(b, a)],
-                points: vec![("A".into(), vec![0.0]), ("B".into(), vec![1.0])],
-            };
-            affine(
+            segment(
                 net,
                 input_box,
-                slice,
+                a,
+                b,
                 format!("segment between the 2 points of {}", p.name),
             )
         }
@@ -328,6 +324,23 @@ pub fn build(net: &Network, input_box: Option<&Domain>, spec: &DomainSpec) -> Re
             )
         }
     }
+}
+
+/// The segment `x = a + u (b - a)`, `u` in `[0, 1]`, inside the input box (`None`: not cut),
+/// searched in u-space as `--domain segment` does; `what` names it in messages.
+pub fn segment(
+    net: &Network,
+    input_box: Option<&Domain>,
+    a: &[f64],
+    b: &[f64],
+    what: String,
+) -> Result<Built> {
+    let slice = Slice {
+        origin: a.to_vec(),
+        directions: vec![difference(b, a)],
+        points: vec![("A".into(), vec![0.0]), ("B".into(), vec![1.0])],
+    };
+    affine(net, input_box, slice, what)
 }
 
 fn difference(b: &[f64], a: &[f64]) -> Vec<f64> {

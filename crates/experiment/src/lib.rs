@@ -2,7 +2,8 @@
 The experiment layer of mipbound, shared by its front ends (the `mipbound` CLI and the Python
 package): a [`Problem`] (a network and its domain, with provenance), runs that count
 ([`count`]), estimate ([`estimate`]), bound ([`catalogue`]) and describe ([`inspect`]) it,
-the region stream ([`regions`]), and the batch and study layer ([`batch`], [`records`],
+the region stream ([`regions`]), local region counts in balls around points ([`local`],
+[`points`], [`distribution`]), and the batch and study layer ([`batch`], [`records`],
 [`study`], [`summary`]).
 
 Every result is a plain serialisable struct whose JSON is the CLI's `--json` output. A run
@@ -16,11 +17,13 @@ pub mod batch;
 pub mod catalogue;
 pub mod charts;
 pub mod count;
+pub mod distribution;
 pub mod domains;
 pub mod estimate;
 pub mod files;
 pub mod inspect;
 pub mod limits;
+pub mod local;
 pub mod points;
 pub mod problem;
 pub mod records;

@@ -1,6 +1,6 @@
 //! Points given by the user: text files (one point per line, separated by whitespace or
-//! commas), `.npy` arrays (float64 or float32, one point per row), JSON (a list of lists),
-//! or images of an MNIST folder named by index (`mnist:DIR:I,J,...`).
+//! commas), `.npy` arrays (float64 or float32, one point per row, C or Fortran order), JSON
+//! (a list of lists), or images of an MNIST folder named by index (`mnist:DIR:I,J,...`).
 
 use std::path::{Path, PathBuf};
 
@@ -161,20 +161,26 @@ fn read_npy(path: &Path) -> Result<Vec<Vec<f64>>> {
     };
     let npy = open()?;
     let shape: Vec<u64> = npy.shape().to_vec();
-    let descr = npy.dtype().descr();
-    let values: Vec<f64> = if descr.ends_with("f8") {
-        npy.into_vec::<f64>().with_context(context)?
-    } else if descr.ends_with("f4") {
-        npy.into_vec::<f32>()
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let dtype = npy.dtype();
+    // `descr()` quotes the type ('<f8'); the type itself says float and size.
+    let float_bytes = match &dtype {
+        npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Float => t.size_field(),
+        _ => 0,
+    };
+    let values: Vec<f64> = match float_bytes {
+        8 => npy.into_vec::<f64>().with_context(context)?,
+        4 => npy
+            .into_vec::<f32>()
             .with_context(context)?
             .into_iter()
             .map(f64::from)
-            .collect()
-    } else {
-        bail!(
-            "{}: the array holds {descr}; float64 or float32 expected",
-            path.display()
-        );
+            .collect(),
+        _ => bail!(
+            "{}: the array holds {}; float64 or float32 expected",
+            path.display(),
+            dtype.descr()
+        ),
     };
     let width = match shape.as_slice() {
         [n] => *n as usize,
@@ -186,6 +192,13 @@ fn read_npy(path: &Path) -> Result<Vec<Vec<f64>>> {
     };
     if width == 0 {
         bail!("{}: the points have no coordinates", path.display());
+    }
+    let rows = values.len() / width;
+    if fortran && rows > 1 {
+        // Column-major: coordinate c of point p is at c * rows + p.
+        return Ok((0..rows)
+            .map(|p| (0..width).map(|c| values[c * rows + p]).collect())
+            .collect());
     }
     Ok(values.chunks(width).map(<[f64]>::to_vec).collect())
 }

@@ -10,7 +10,7 @@ use mipbound_network::formats::Format;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domains::{DomainSpec, InputMap, build, parse_input_box};
+use crate::domains::{Built, DomainSpec, InputMap, build, parse_input_box};
 
 /// A network and the domain its regions are counted over.
 ///
@@ -59,6 +59,12 @@ impl Problem {
             _ => parse_input_box(box_spec, network.input_dim())?,
         };
         let built = build(&network, input_box.as_ref(), spec)?;
+        Self::from_built(network, source, built)
+    }
+
+    /// The problem [`crate::domains::build`] (or [`crate::domains::segment`]) made of
+    /// `network`.
+    pub fn from_built(network: Network, source: impl Into<String>, built: Built) -> Result<Self> {
         built.domain.check_dim(built.network.input_dim())?;
         Ok(Self {
             hash: network_hash(&network),

@@ -44,6 +44,11 @@ pub enum Task {
         /// Planned trials.
         total: u64,
     },
+    /// The points of a local run (one exact count each).
+    Points {
+        /// Points to count.
+        total: u64,
+    },
     /// The networks of a batch.
     Networks {
         /// Networks to measure.
