@@ -201,10 +201,42 @@ fn centroid(poly: &Polygon) -> [f64; 2] {
 /// splitting convex polygons with every unit's lines (breakpoints, maxout ties), layer
 /// by layer.
 pub fn count_2d(net: &Network, lo: f64, hi: f64) -> usize {
+    count_2d_polygon(net, lo, hi, &[])
+}
+
+/// The square `[lo, hi]^2` clipped by the half-planes `a . x <= b` (a convex polygon,
+/// possibly empty).
+pub fn clipped_square(lo: f64, hi: f64, rows: &[([f64; 2], f64)]) -> Vec<[f64; 2]> {
+    let square: Polygon = vec![[lo, lo], [hi, lo], [hi, hi], [lo, hi]];
+    rows.iter()
+        .fold(square, |poly, (a, b)| clip(&poly, a, -b, -1.0))
+}
+
+/// The area of a convex polygon.
+pub fn polygon_area(poly: &[[f64; 2]]) -> f64 {
+    area(&poly.to_vec())
+}
+
+/// [`count_2d`] over the square `[lo, hi]^2` clipped by the half-planes `a . x <= b`: the
+/// splitting starts from that convex polygon instead of the square.
+pub fn count_2d_polygon(net: &Network, lo: f64, hi: f64, rows: &[([f64; 2], f64)]) -> usize {
+    patterns_2d_polygon(net, lo, hi, rows).len()
+}
+
+/// The distinct patterns counted by [`count_2d_polygon`].
+pub fn patterns_2d_polygon(
+    net: &Network,
+    lo: f64,
+    hi: f64,
+    rows: &[([f64; 2], f64)],
+) -> HashSet<Vec<bool>> {
     assert_eq!(net.input_dim(), 2);
     let min_area = 1e-14 * (hi - lo) * (hi - lo);
-    let square: Polygon = vec![[lo, lo], [hi, lo], [hi, hi], [lo, hi]];
-    let mut cells = vec![(square, AffineMap::identity(2))];
+    let domain = clipped_square(lo, hi, rows);
+    if domain.len() < 3 || area(&domain) <= min_area {
+        return HashSet::new();
+    }
+    let mut cells = vec![(domain, AffineMap::identity(2))];
     for layer in net.hidden_layers() {
         let mut next = Vec::new();
         for (poly, map) in cells {
@@ -231,14 +263,13 @@ pub fn count_2d(net: &Network, lo: f64, hi: f64) -> usize {
         }
         cells = next;
     }
-    let patterns: HashSet<Vec<bool>> = cells
+    cells
         .iter()
         .map(|(poly, _)| {
             let m = centroid(poly);
             pattern_key(net, &m)
         })
-        .collect();
-    patterns.len()
+        .collect()
 }
 
 /// Distinct patterns at the centres of an `n x n` grid on `[lo, hi]^2` (a lower bound).

@@ -13,6 +13,7 @@ mod loader_fuzz;
 mod onnx_graphs;
 mod onnx_torch;
 mod oracle;
+mod polytope;
 mod study;
 mod thin;
 mod trials;

@@ -11,7 +11,9 @@
 //! safe bound of Neumaier and Shcherbina (2004) built from the LP's duals, the rows and the
 //! column bounds in outward-rounded arithmetic, valid whatever HiGHS's tolerances did
 //! ([`HighsLp::safe_bound`]). An LP that does not reach optimality keeps the interval bound.
-//! A unit whose bounds allow one piece only is stable over X (ReLU: upper bound `<= 0`,
+//! The domain's constraints are rows of every tightening LP (with them, the first layer is
+//! tightened too); interval propagation runs over the box, which contains X, so its bounds
+//! stay valid. A unit whose bounds allow one piece only is stable over X (ReLU: upper bound `<= 0`,
 //! stably inactive; lower bound `> 0`, stably active). Stable units never split a region.
 
 use mipbound_network::{Activation, Network, UnitId};
@@ -94,6 +96,12 @@ impl UnitBounds {
             prev_cols.push(lp.add_col(0.0, lo, hi)?);
             prev_range.push(Interval { lo, hi });
         }
+        // The domain's constraints cut the input columns; they can only tighten the LP
+        // bounds, and then the first layer is worth an LP too.
+        for c in domain.constraints() {
+            lp.add_row(f64::NEG_INFINITY, c.b, &prev_cols, &c.a)?;
+        }
+        let cut = !domain.constraints().is_empty();
         let mut layers = Vec::new();
         let mut lp_solves = 0;
         for (l, layer) in net.hidden_layers().iter().enumerate() {
@@ -113,7 +121,7 @@ impl UnitBounds {
                 lp.add_row(b, b, &cols, &values)?;
                 z_cols.push(z);
             }
-            if l > 0 {
+            if l > 0 || cut {
                 for (row, &z) in z_cols.iter().enumerate() {
                     lp.set_col_cost(z, 1.0)?;
                     for maximize in [true, false] {
