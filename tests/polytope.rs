@@ -345,6 +345,9 @@ fn empty_and_flat_polytopes_are_refused_in_one_line() {
             "{name}: {message}"
         );
         assert!(message.contains("cut by"), "{name}: {message}");
+        let problem = mipbound_experiment::Problem::new(net.clone(), domain, "net.json");
+        let message = problem.unwrap_err().to_string();
+        assert!(message.contains("empty or flat"), "{name}: {message}");
     }
 }
 
@@ -420,4 +423,53 @@ fn wedge_witnesses_stay_inside() {
     assert_eq!(patterns_2d_polygon(&net, -1.0, 1.0, &rows).len(), 4);
     assert_counts(&net, &domain, 4, "wedge");
     assert_eq!(assert_witnesses_inside(&net, &domain, "wedge"), 4);
+}
+
+/// In 8 dimensions, rows `c x_i <= c h_i` and `-c x_i <= -c l_i` (scaled by `c`) cut the
+/// box `[-1, 1]^8` to the box `[l, h]`, and rows far outside change nothing: the counts
+/// equal the plain-box counts (an independent check in a dimension without a geometric
+/// oracle), with both LP solvers.
+#[test]
+fn rows_that_make_a_smaller_box_count_as_that_box() {
+    let mut rng = ChaCha8Rng::seed_from_u64(88);
+    for seed in 0..2 {
+        let net = he_network(&[8, 8, 6], 0.5, false, 90 + seed);
+        let n = 8;
+        let (mut lo, mut hi) = (vec![-1.0; n], vec![1.0; n]);
+        let mut rows = Vec::new();
+        for i in 0..n {
+            let unit = |k: usize| (0..n).map(move |j| if j == k { 1.0 } else { 0.0 });
+            let c = [1.0, 3.0, 0.25][i % 3];
+            let a: Vec<f64> = unit(i).map(|v| c * v).collect();
+            if i % 4 != 3 {
+                hi[i] = rng.random_range(0.0..0.8);
+                rows.push((a.clone(), c * hi[i]));
+            }
+            if i % 2 == 0 {
+                lo[i] = rng.random_range(-0.8..-0.1);
+                rows.push((a.iter().map(|v| -v).collect(), -c * lo[i]));
+            }
+        }
+        // Implied: the sum of all coordinates is at most 8 on the box.
+        rows.push((vec![1.0; n], 8.0));
+        let domain = polytope(n, -1.0, 1.0, &rows);
+        let sub = Domain::new(lo.clone(), hi.clone()).unwrap();
+        let expected = count(&net, &sub, &SearchSettings::default(), 1);
+        assert!(expected > 20, "seed {seed}: {expected}");
+        assert_counts(&net, &domain, expected as usize, &format!("seed {seed}"));
+        // Only implied rows: the whole box's count.
+        let implied = polytope(n, -1.0, 1.0, &[(vec![1.0; n], 8.0), (vec![-1.0; n], 8.5)]);
+        let whole = count(
+            &net,
+            &Domain::uniform(n, -1.0, 1.0).unwrap(),
+            &SearchSettings::default(),
+            1,
+        );
+        assert_counts(
+            &net,
+            &implied,
+            whole as usize,
+            &format!("seed {seed} implied"),
+        );
+    }
 }

@@ -21,9 +21,11 @@ pub struct Problem {
 
 impl Problem {
     /// Wraps a network already in memory; `source` says where it came from (a path,
-    /// `<arrays>`, `<torch>`). The domain's dimension must be the network's.
+    /// `<arrays>`, `<torch>`). The domain's dimension must be the network's, and a domain
+    /// cut by constraints must have interior ([`Domain::check_interior`]).
     pub fn new(network: Network, domain: Domain, source: impl Into<String>) -> Result<Self> {
         domain.check_dim(network.input_dim())?;
+        domain.check_interior()?;
         let hash = network_hash(&network);
         Ok(Self {
             network,
