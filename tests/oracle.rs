@@ -201,7 +201,13 @@ fn centroid(poly: &Polygon) -> [f64; 2] {
 /// splitting convex polygons with every unit's lines (breakpoints, maxout ties), layer
 /// by layer.
 pub fn count_2d(net: &Network, lo: f64, hi: f64) -> usize {
-    count_2d_polygon(net, lo, hi, &[])
+    count_2d_keeping(net, lo, hi, 1e-14 * (hi - lo) * (hi - lo))
+}
+
+/// [`count_2d`], keeping every piece larger than `min_area` (pieces below it are taken for
+/// rounding slivers).
+pub fn count_2d_keeping(net: &Network, lo: f64, hi: f64, min_area: f64) -> usize {
+    patterns_2d_in(net, lo, hi, &[], min_area).len()
 }
 
 /// The square `[lo, hi]^2` clipped by the half-planes `a . x <= b` (a convex polygon,
@@ -230,8 +236,19 @@ pub fn patterns_2d_polygon(
     hi: f64,
     rows: &[([f64; 2], f64)],
 ) -> HashSet<Vec<bool>> {
+    patterns_2d_in(net, lo, hi, rows, 1e-14 * (hi - lo) * (hi - lo))
+}
+
+/// The distinct patterns of the pieces larger than `min_area` of the square `[lo, hi]^2`
+/// clipped by the rows.
+fn patterns_2d_in(
+    net: &Network,
+    lo: f64,
+    hi: f64,
+    rows: &[([f64; 2], f64)],
+    min_area: f64,
+) -> HashSet<Vec<bool>> {
     assert_eq!(net.input_dim(), 2);
-    let min_area = 1e-14 * (hi - lo) * (hi - lo);
     let domain = clipped_square(lo, hi, rows);
     if domain.len() < 3 || area(&domain) <= min_area {
         return HashSet::new();

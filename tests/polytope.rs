@@ -473,3 +473,113 @@ fn rows_that_make_a_smaller_box_count_as_that_box() {
         );
     }
 }
+
+fn spec_regions(problem: &mipbound_experiment::Problem) -> u64 {
+    use mipbound_experiment::count::{CountSettings, count};
+    use mipbound_experiment::run::{CancelToken, Run};
+    let cancel = CancelToken::new();
+    let r = count(
+        problem,
+        &CountSettings::default(),
+        &Run::quiet(2, &cancel),
+        None,
+    )
+    .unwrap();
+    assert!(r.complete, "{}", r.status);
+    r.regions
+}
+
+fn write_file(name: &str, text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let path = path.display().to_string();
+    (dir, path)
+}
+
+/// `--domain polytope:FILE` end to end: the count equals the polygon splitter's; an empty
+/// polytope file gets one line naming the domain.
+#[test]
+fn polytope_spec_files_count_and_refuse() {
+    use mipbound_experiment::Problem;
+    use mipbound_experiment::domains::DomainSpec;
+    let net = random_net(2, &[6, 5], &Activation::Relu, 0.5, 21);
+    let rows: Rows2 = vec![([1.0, 1.0], 1.2), ([-1.0, 2.0], 0.9), ([0.5, -1.0], 0.3)];
+    let text: String = rows
+        .iter()
+        .map(|(a, b)| format!("{} {} {b}\n", a[0], a[1]))
+        .collect();
+    let (_dir, path) = write_file("rows.txt", &text);
+    let spec = DomainSpec::parse(&format!("polytope:{path}")).unwrap();
+    let problem = Problem::with_domain(net.clone(), "<test>", "0,1", &spec).unwrap();
+    let expected = crate::oracle::count_2d_polygon(&net, 0.0, 1.0, &rows);
+    assert!(expected > 10, "{expected}");
+    assert_eq!(spec_regions(&problem) as usize, expected);
+    let (_dir, empty) = write_file("empty.txt", "1 1 -0.5\n");
+    let spec = DomainSpec::parse(&format!("polytope:{empty}")).unwrap();
+    let err = Problem::with_domain(net, "<test>", "0,1", &spec).unwrap_err();
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("empty or flat") && message.contains("empty.txt"),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "{message}");
+}
+
+/// Planes whose u-square leaves the input box: the box's rows that are not implied cut
+/// the u-square, and the count equals the polygon splitter's on the composed network
+/// (first layer times V, by hand) over the u-square clipped by every input-box row.
+#[test]
+fn clipped_planes_count_as_the_composed_network_on_the_clipped_polygon() {
+    use mipbound_experiment::Problem;
+    use mipbound_experiment::domains::DomainSpec;
+    use ndarray::{Array1, Array2};
+    let mut all_kinds = vec![("relu", Activation::Relu)];
+    all_kinds.extend(kinds());
+    let (a, b, c) = (
+        [0.3, 0.9, 0.5, 0.1],
+        [1.2, 0.7, 0.45, 0.3],
+        [0.35, 1.4, -0.3, 0.55],
+    );
+    let text = [a, b, c]
+        .iter()
+        .map(|p| p.map(|v| v.to_string()).join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (_dir, path) = write_file("plane.txt", &text);
+    let spec = DomainSpec::parse(&format!("plane:{path}")).unwrap();
+    // x_i = a_i + u (b_i - a_i) + v (c_i - a_i) in [0, 1].
+    let rows: Rows2 = (0..4)
+        .flat_map(|i| {
+            let d = [b[i] - a[i], c[i] - a[i]];
+            [(d, 1.0 - a[i]), ([-d[0], -d[1]], a[i])]
+        })
+        .collect();
+    for (name, activation) in all_kinds {
+        for seed in 0..2 {
+            let net = quantized(&random_net(4, &[6, 5], &activation, 0.5, 700 + seed));
+            let plane = Problem::with_domain(net.clone(), "<test>", "0,1", &spec).unwrap();
+            assert!(
+                plane.domain().constraints().len() >= 3,
+                "{}",
+                plane.domain().describe()
+            );
+            let mut layers = net.layers().to_vec();
+            let w = &layers[0].weights;
+            let v = Array2::from_shape_fn((4, 2), |(i, j)| [b, c][j][i] - a[i]);
+            layers[0] = mipbound_network::Layer::new(
+                w.dot(&v),
+                &layers[0].bias + &w.dot(&Array1::from(a.to_vec())),
+                layers[0].activation.clone(),
+            );
+            let by_hand = Network::new(2, layers).unwrap();
+            let expected = crate::oracle::count_2d_polygon(&by_hand, 0.0, 1.0, &rows);
+            assert!(expected > 5, "{name} seed {seed}: {expected}");
+            assert_eq!(
+                spec_regions(&plane) as usize,
+                expected,
+                "{name} seed {seed}"
+            );
+        }
+    }
+}

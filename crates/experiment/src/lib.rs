@@ -15,10 +15,12 @@ Errors are `anyhow` errors whose `{:#}` rendering is the one-line message the CL
 pub mod batch;
 pub mod catalogue;
 pub mod count;
+pub mod domains;
 pub mod estimate;
 pub mod files;
 pub mod inspect;
 pub mod limits;
+pub mod points;
 pub mod problem;
 pub mod records;
 pub mod regions;
