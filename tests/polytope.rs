@@ -503,7 +503,7 @@ fn write_file(name: &str, text: &str) -> (tempfile::TempDir, String) {
 fn polytope_spec_files_count_and_refuse() {
     use mipbound_experiment::Problem;
     use mipbound_experiment::domains::DomainSpec;
-    let net = random_net(2, &[6, 5], &Activation::Relu, 0.5, 21);
+    let net = random_net(2, &[8, 6], &Activation::Relu, 0.1, 21);
     let rows: Rows2 = vec![([1.0, 1.0], 1.2), ([-1.0, 2.0], 0.9), ([0.5, -1.0], 0.3)];
     let text: String = rows
         .iter()
@@ -513,7 +513,7 @@ fn polytope_spec_files_count_and_refuse() {
     let spec = DomainSpec::parse(&format!("polytope:{path}")).unwrap();
     let problem = Problem::with_domain(net.clone(), "<test>", "0,1", &spec).unwrap();
     let expected = crate::oracle::count_2d_polygon(&net, 0.0, 1.0, &rows);
-    assert!(expected > 10, "{expected}");
+    assert!(expected > 5, "{expected}");
     assert_eq!(spec_regions(&problem) as usize, expected);
     let (_dir, empty) = write_file("empty.txt", "1 1 -0.5\n");
     let spec = DomainSpec::parse(&format!("polytope:{empty}")).unwrap();
@@ -557,7 +557,7 @@ fn clipped_planes_count_as_the_composed_network_on_the_clipped_polygon() {
         .collect();
     for (name, activation) in all_kinds {
         for seed in 0..2 {
-            let net = quantized(&random_net(4, &[6, 5], &activation, 0.5, 700 + seed));
+            let net = quantized(&random_net(4, &[8, 6], &activation, 0.1, 700 + seed));
             let plane = Problem::with_domain(net.clone(), "<test>", "0,1", &spec).unwrap();
             assert!(
                 plane.domain().constraints().len() >= 3,
@@ -574,7 +574,7 @@ fn clipped_planes_count_as_the_composed_network_on_the_clipped_polygon() {
             );
             let by_hand = Network::new(2, layers).unwrap();
             let expected = crate::oracle::count_2d_polygon(&by_hand, 0.0, 1.0, &rows);
-            assert!(expected > 5, "{name} seed {seed}: {expected}");
+            assert!(expected >= 4, "{name} seed {seed}: {expected}");
             assert_eq!(
                 spec_regions(&plane) as usize,
                 expected,
