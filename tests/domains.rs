@@ -199,3 +199,48 @@ fn bad_domain_specs_get_one_line_errors() {
         assert!(!message.contains('\n'), "{spec}: {message}");
     }
 }
+
+/// The region stream on all of R^2 and on a plane gives the original network's patterns
+/// at witnesses in its input space.
+#[test]
+fn region_streams_speak_of_the_original_network() {
+    use std::sync::Arc;
+
+    use mipbound_experiment::regions::RegionStream;
+    use mipbound_network::pattern_line;
+
+    let net = random_net(2, &[4, 3], &Activation::Relu, 1.0, 21);
+    let (_dir, path) = write("plane.txt", "0.2 0.3\n0.6 0.35\n0.25 0.7\n");
+    for spec in [
+        DomainSpec::Everywhere,
+        DomainSpec::parse(&format!("plane:{path}")).unwrap(),
+    ] {
+        let problem = over(&net, "0,1", &spec);
+        let expected = regions(&problem);
+        let stream = RegionStream::start(
+            Arc::new(problem),
+            &CountSettings::default(),
+            true,
+            CancelToken::new(),
+        )
+        .unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for r in stream {
+            assert_eq!(r.witness.len(), 2);
+            assert_eq!(
+                pattern_line(&net.pattern(&r.witness), &net.layer_bits()),
+                r.bits
+            );
+            let map = r.map.unwrap();
+            let y = map.weights.dot(&Array1::from(r.witness.clone())) + &map.bias;
+            let out = net.output(&r.witness);
+            assert!(
+                y.iter()
+                    .zip(out.iter())
+                    .all(|(a, b)| (a - b).abs() < 1e-9 * (1.0 + b.abs()))
+            );
+            assert!(seen.insert(r.bits));
+        }
+        assert_eq!(seen.len() as u64, expected, "{spec:?}");
+    }
+}
