@@ -216,14 +216,63 @@ pub fn count_2d_box(net: &Network, lo: [f64; 2], hi: [f64; 2]) -> usize {
 }
 
 fn count_2d_in(net: &Network, lo: [f64; 2], hi: [f64; 2], min_area: f64) -> usize {
-    assert_eq!(net.input_dim(), 2);
+    patterns_2d_in(net, lo, hi, &[], min_area).len()
+}
+
+/// The square `[lo, hi]^2` clipped by the half-planes `a . x <= b` (a convex polygon,
+/// possibly empty).
+pub fn clipped_square(lo: f64, hi: f64, rows: &[([f64; 2], f64)]) -> Vec<[f64; 2]> {
+    clipped_box([lo, lo], [hi, hi], rows)
+}
+
+/// The box `[lo[0], hi[0]] x [lo[1], hi[1]]` clipped by the half-planes `a . x <= b`.
+fn clipped_box(lo: [f64; 2], hi: [f64; 2], rows: &[([f64; 2], f64)]) -> Vec<[f64; 2]> {
     let square: Polygon = vec![
         [lo[0], lo[1]],
         [hi[0], lo[1]],
         [hi[0], hi[1]],
         [lo[0], hi[1]],
     ];
-    let mut cells = vec![(square, AffineMap::identity(2))];
+    rows.iter()
+        .fold(square, |poly, (a, b)| clip(&poly, a, -b, -1.0))
+}
+
+/// The area of a convex polygon.
+pub fn polygon_area(poly: &[[f64; 2]]) -> f64 {
+    area(&poly.to_vec())
+}
+
+/// [`count_2d`] over the square `[lo, hi]^2` clipped by the half-planes `a . x <= b`: the
+/// splitting starts from that convex polygon instead of the square.
+pub fn count_2d_polygon(net: &Network, lo: f64, hi: f64, rows: &[([f64; 2], f64)]) -> usize {
+    patterns_2d_polygon(net, lo, hi, rows).len()
+}
+
+/// The distinct patterns counted by [`count_2d_polygon`].
+pub fn patterns_2d_polygon(
+    net: &Network,
+    lo: f64,
+    hi: f64,
+    rows: &[([f64; 2], f64)],
+) -> HashSet<Vec<bool>> {
+    patterns_2d_in(net, [lo, lo], [hi, hi], rows, 1e-14 * (hi - lo) * (hi - lo))
+}
+
+/// The distinct patterns of the pieces larger than `min_area` of the box clipped by the
+/// rows.
+fn patterns_2d_in(
+    net: &Network,
+    lo: [f64; 2],
+    hi: [f64; 2],
+    rows: &[([f64; 2], f64)],
+    min_area: f64,
+) -> HashSet<Vec<bool>> {
+    assert_eq!(net.input_dim(), 2);
+    let domain = clipped_box(lo, hi, rows);
+    if domain.len() < 3 || area(&domain) <= min_area {
+        return HashSet::new();
+    }
+    let mut cells = vec![(domain, AffineMap::identity(2))];
     for layer in net.hidden_layers() {
         let mut next = Vec::new();
         for (poly, map) in cells {
@@ -250,14 +299,13 @@ fn count_2d_in(net: &Network, lo: [f64; 2], hi: [f64; 2], min_area: f64) -> usiz
         }
         cells = next;
     }
-    let patterns: HashSet<Vec<bool>> = cells
+    cells
         .iter()
         .map(|(poly, _)| {
             let m = centroid(poly);
             pattern_key(net, &m)
         })
-        .collect();
-    patterns.len()
+        .collect()
 }
 
 /// Distinct patterns at the centres of an `n x n` grid on `[lo, hi]^2` (a lower bound).

@@ -15,6 +15,7 @@ mod local;
 mod onnx_graphs;
 mod onnx_torch;
 mod oracle;
+mod polytope;
 mod study;
 mod thin;
 mod trials;

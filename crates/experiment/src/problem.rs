@@ -31,9 +31,11 @@ pub struct Problem {
 
 impl Problem {
     /// Wraps a network already in memory over a box; `source` says where it came from (a
-    /// path, `<arrays>`, `<torch>`). The domain's dimension must be the network's.
+    /// path, `<arrays>`, `<torch>`). The domain's dimension must be the network's, and a
+    /// domain cut by constraints must have interior ([`Domain::check_interior`]).
     pub fn new(network: Network, domain: Domain, source: impl Into<String>) -> Result<Self> {
         domain.check_dim(network.input_dim())?;
+        domain.check_interior()?;
         let hash = network_hash(&network);
         Ok(Self {
             original: network.clone(),
@@ -66,6 +68,10 @@ impl Problem {
     /// `network`.
     pub fn from_built(network: Network, source: impl Into<String>, built: Built) -> Result<Self> {
         built.domain.check_dim(built.network.input_dim())?;
+        built
+            .domain
+            .check_interior()
+            .with_context(|| format!("--domain: {}", built.description))?;
         Ok(Self {
             hash: network_hash(&network),
             original: network,

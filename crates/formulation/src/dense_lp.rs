@@ -24,6 +24,10 @@
 //!
 //! The margin returned is recomputed at the returned point, `min_i n_i . x + o_i`, so a
 //! positive margin is always a real property of the point.
+//!
+//! The domain's constraints are permanent rows at the top, `n_k . x - s_k = -o_k` with
+//! margin coefficient 0 and `0 <= s_k <= r_max_k`: they restrict `x` without a margin (a
+//! region meeting the full-dimensional domain has interior in it) and are never popped.
 
 use crate::domain::Domain;
 use crate::exact::LpCertificate;
@@ -62,6 +66,8 @@ enum VarState {
 pub struct DenseMarginOracle {
     domain: Domain,
     n: usize,
+    /// The domain's constraints: the first rows, margin coefficient 0, never popped.
+    permanent: usize,
     /// Normals, `m x n` row-major.
     rows: Vec<f64>,
     offsets: Vec<f64>,
@@ -102,7 +108,7 @@ impl DenseMarginOracle {
         upper.push(domain.scale());
         let mut state = vec![VarState::Lower; n];
         state.push(VarState::Upper);
-        Self {
+        let mut oracle = Self {
             domain: domain.clone(),
             n,
             rows: Vec::new(),
@@ -119,7 +125,56 @@ impl DenseMarginOracle {
             seed,
             solves: 0,
             fallbacks: 0,
+            permanent: 0,
+        };
+        for c in domain.constraints() {
+            let normal: Vec<f64> = c.a.iter().map(|v| -v).collect();
+            let (_, hi) = domain.range(normal.iter().copied(), c.b);
+            oracle.append_row(&normal, c.b, 0.0, hi.max(0.0));
+            oracle.permanent += 1;
         }
+        oracle
+    }
+
+    /// Margin coefficient of row `i` (`-1` for pushed rows, `0` for the domain's).
+    fn margin_coef(&self, i: usize) -> f64 {
+        if i < self.permanent { 0.0 } else { -1.0 }
+    }
+
+    /// Adds the row `normal . x + coef t - s = -offset`, its slack basic with bounds
+    /// `[0, slack_upper]`.
+    fn append_row(&mut self, normal: &[f64], offset: f64, coef: f64, slack_upper: f64) {
+        let m = self.m();
+        // New slack: basic at position m. B' = [[B, 0], [beta, -1]] where beta holds the new
+        // row's coefficients on the basic variables; B'^{-1} = [[B^{-1}, 0], [beta B^{-1}, -1]].
+        let beta: Vec<f64> = self
+            .basic
+            .iter()
+            .map(|&j| {
+                if j < self.n {
+                    normal[j]
+                } else if j == self.n {
+                    coef
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mut next = vec![0.0; (m + 1) * (m + 1)];
+        for i in 0..m {
+            next[i * (m + 1)..i * (m + 1) + m].copy_from_slice(&self.binv[i * m..(i + 1) * m]);
+        }
+        for k in 0..m {
+            next[m * (m + 1) + k] = (0..m).map(|i| beta[i] * self.binv[i * m + k]).sum();
+        }
+        next[m * (m + 1) + m] = -1.0;
+        self.binv = next;
+        self.rows.extend_from_slice(normal);
+        self.offsets.push(offset);
+        self.lower.push(0.0);
+        self.upper.push(slack_upper);
+        self.state.push(VarState::Basic(m));
+        self.basic.push(self.n + 1 + m);
     }
 
     fn m(&self) -> usize {
@@ -152,7 +207,7 @@ impl DenseMarginOracle {
         if j < self.n {
             (0..m).map(|i| self.rows[i * self.n + j]).collect()
         } else if j == self.n {
-            vec![-1.0; m]
+            (0..m).map(|i| self.margin_coef(i)).collect()
         } else {
             let mut c = vec![0.0; m];
             c[j - self.n - 1] = -1.0;
@@ -288,7 +343,7 @@ impl DenseMarginOracle {
     /// would wander through degenerate pivots.
     fn crash_margin(&mut self) {
         let t = self.t();
-        if matches!(self.state[t], VarState::Basic(_)) || self.m() == 0 {
+        if matches!(self.state[t], VarState::Basic(_)) || self.m() == self.permanent {
             return;
         }
         let x: Vec<f64> = (0..self.n)
@@ -297,7 +352,7 @@ impl DenseMarginOracle {
                 _ => self.bound_value(j),
             })
             .collect();
-        let basic_rows: Vec<(usize, usize)> = (0..self.m())
+        let basic_rows: Vec<(usize, usize)> = (self.permanent..self.m())
             .filter_map(|i| match self.state[self.slack(i)] {
                 VarState::Basic(pos) => Some((i, pos)),
                 _ => None,
@@ -327,10 +382,11 @@ impl DenseMarginOracle {
             return None;
         }
         let t = self.t();
-        self.upper[t] = if m == 0 {
+        let permanent = self.permanent;
+        self.upper[t] = if m == permanent {
             self.scale
         } else {
-            (0..m)
+            (permanent..m)
                 .map(|i| self.upper[self.slack(i)] + self.t_lo)
                 .fold(f64::INFINITY, f64::min)
                 .max(self.t_lo)
@@ -351,7 +407,7 @@ impl DenseMarginOracle {
                 }
             }
         }
-        d[t] = -1.0 + y.iter().sum::<f64>();
+        d[t] = -1.0 + y[permanent..].iter().sum::<f64>();
         for i in 0..m {
             d[n + 1 + i] = y[i];
         }
@@ -381,7 +437,7 @@ impl DenseMarginOracle {
         }
         if !matches!(self.state[t], VarState::Basic(_)) {
             let vt = self.bound_value(t);
-            rhs.iter_mut().for_each(|r| *r += vt);
+            rhs[permanent..].iter_mut().for_each(|r| *r += vt);
         }
         for (i, r) in rhs.iter_mut().enumerate() {
             let s = self.slack(i);
@@ -451,7 +507,7 @@ impl DenseMarginOracle {
                     }
                 }
             }
-            alpha[t] = -rho.iter().sum::<f64>();
+            alpha[t] = -rho[permanent..].iter().sum::<f64>();
             for i in 0..m {
                 alpha[n + 1 + i] = -rho[i];
             }
@@ -527,7 +583,7 @@ impl DenseMarginOracle {
                             *s += self.rows[i * n + j] * step;
                         }
                     } else if j == n {
-                        shift.iter_mut().for_each(|s| *s -= step);
+                        shift[permanent..].iter_mut().for_each(|s| *s -= step);
                     } else {
                         shift[j - n - 1] -= step;
                     }
@@ -576,7 +632,7 @@ impl DenseMarginOracle {
             })
             .collect();
         self.domain.clamp(&mut point);
-        let margin = (0..self.m())
+        let margin = (self.permanent..self.m())
             .map(|i| {
                 self.row(i)
                     .iter()
@@ -592,7 +648,7 @@ impl DenseMarginOracle {
     fn solve_with_highs(&mut self) -> Result<Witness, OracleError> {
         self.fallbacks += 1;
         let mut highs = HighsMarginOracle::new(&self.domain, self.seed)?;
-        for i in 0..self.m() {
+        for i in self.permanent..self.m() {
             highs.push(&HalfSpace {
                 normal: self.row(i).to_vec(),
                 offset: self.offsets[i],
@@ -616,42 +672,13 @@ impl MarginOracle for DenseMarginOracle {
             pivots_since_refactor: self.pivots_since_refactor,
         }));
         let (_, hi) = self.domain.range(half.normal.iter().copied(), half.offset);
-        // New slack: basic at position m. B' = [[B, 0], [beta, -1]] where beta holds the new
-        // row's coefficients on the basic variables; B'^{-1} = [[B^{-1}, 0], [beta B^{-1}, -1]].
-        let beta: Vec<f64> = self
-            .basic
-            .iter()
-            .map(|&j| {
-                if j < self.n {
-                    half.normal[j]
-                } else if j == self.n {
-                    -1.0
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let mut next = vec![0.0; (m + 1) * (m + 1)];
-        for i in 0..m {
-            next[i * (m + 1)..i * (m + 1) + m].copy_from_slice(&self.binv[i * m..(i + 1) * m]);
-        }
-        for k in 0..m {
-            next[m * (m + 1) + k] = (0..m).map(|i| beta[i] * self.binv[i * m + k]).sum();
-        }
-        next[m * (m + 1) + m] = -1.0;
-        self.binv = next;
-        self.rows.extend_from_slice(&half.normal);
-        self.offsets.push(half.offset);
-        self.lower.push(0.0);
-        self.upper.push((hi - self.t_lo).max(0.0));
-        self.state.push(VarState::Basic(m));
-        self.basic.push(self.n + 1 + m);
+        self.append_row(&half.normal, half.offset, -1.0, (hi - self.t_lo).max(0.0));
         Ok(())
     }
 
     fn pop(&mut self) -> Result<(), OracleError> {
         let m = self.m();
-        assert!(m > 0, "pop on an empty oracle");
+        assert!(m > self.permanent, "pop on an empty oracle");
         let r = m - 1;
         if let Some(saved) = self.saved.pop().flatten() {
             self.rows.truncate(r * self.n);
@@ -699,7 +726,7 @@ impl MarginOracle for DenseMarginOracle {
     }
 
     fn depth(&self) -> usize {
-        self.m()
+        self.m() - self.permanent
     }
 
     fn certificate(&self) -> Option<LpCertificate> {
@@ -779,6 +806,39 @@ mod tests {
         lp.pop().unwrap();
         assert_eq!(lp.depth(), 0);
         assert_eq!(lp.fallbacks(), 0);
+    }
+
+    /// The domain's rows bound `x` without a margin: on the triangle `x + y <= 1/2` of the
+    /// unit square, the half-plane `x > 0.4` keeps the wedge `0.4 < x <= 1/2 - y`, whose
+    /// largest margin is 0.1 (at `(1/2, 0)`), and `x > 0.6` is empty; HiGHS agrees.
+    #[test]
+    fn domain_rows_bound_the_point_but_not_the_margin() {
+        let domain = Domain::unit_box(2)
+            .with_constraints(vec![crate::Constraint {
+                a: vec![1.0, 1.0],
+                b: 0.5,
+            }])
+            .unwrap();
+        let mut dense = DenseMarginOracle::new(&domain, 0);
+        let mut highs = HighsMarginOracle::new(&domain, 0).unwrap();
+        assert_eq!((dense.depth(), highs.depth()), (0, 0));
+        for oracle in [&mut dense as &mut dyn MarginOracle, &mut highs] {
+            oracle
+                .push(&HalfSpace::new([1.0, 0.0], -0.4, true))
+                .unwrap();
+            let w = oracle.solve().unwrap();
+            assert!((w.margin - 0.1).abs() < 1e-9, "{w:?}");
+            assert!(w.point[0] + w.point[1] <= 0.5 + 1e-9, "{w:?}");
+            let cert = oracle.certificate().unwrap();
+            assert_eq!(cert.duals.len(), 2);
+            oracle
+                .push(&HalfSpace::new([1.0, 0.0], -0.6, true))
+                .unwrap();
+            assert!(oracle.solve().unwrap().margin < -1e-3);
+            oracle.pop().unwrap();
+            oracle.pop().unwrap();
+            assert_eq!(oracle.depth(), 0);
+        }
     }
 
     /// A tiny xorshift stream: the test must not depend on another random crate.

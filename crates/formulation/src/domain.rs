@@ -56,6 +56,21 @@ pub enum DomainError {
         /// Row index.
         row: usize,
     },
+    /// No point lies provably strictly inside every constraint: the box cut by the
+    /// constraints is empty or flat (see [`Domain::check_interior`]).
+    #[error("{domain} is empty or flat: no point lies strictly inside every constraint")]
+    NoInterior {
+        /// The domain, described.
+        domain: String,
+    },
+    /// The LP that looks for an interior point failed.
+    #[error("could not check that {domain} has interior: {reason}")]
+    InteriorCheck {
+        /// The domain, described.
+        domain: String,
+        /// The solver's complaint.
+        reason: String,
+    },
     /// A side of the box is empty or flat, so the box has no interior.
     #[error("box side {dim} is [{lo}, {hi}]: the lower bound must be below the upper bound")]
     Empty {
@@ -188,6 +203,91 @@ impl Domain {
                 .zip(&self.upper)
                 .all(|((v, lo), hi)| lo <= v && v <= hi)
             && self.constraints.iter().all(|c| c.slack(x) >= 0.0)
+    }
+
+    /// The same domain in unit-box coordinates `u = (x - lo) / (hi - lo)`: the unit box cut
+    /// by each constraint rewritten in `u` and divided by the Euclidean norm of its
+    /// coefficients there, with those norms (one per constraint). Margin LPs work on it;
+    /// the exact re-decision uses the norms to turn the LP's duals into multipliers of the
+    /// original rows. `None` if some constraint vanishes in `u` (underflow).
+    pub fn unit_image(&self) -> Option<(Domain, Vec<f64>)> {
+        let mut rows = Vec::with_capacity(self.constraints.len());
+        let mut norms = Vec::with_capacity(self.constraints.len());
+        for c in &self.constraints {
+            // `a . x <= b` is the half-space `-a . x + b >= 0`.
+            let (half, norm) = self.unit_half_space(c.a.iter().map(|v| -v), c.b, true)?;
+            rows.push(Constraint {
+                a: half.normal.iter().map(|v| -v).collect(),
+                b: half.offset,
+            });
+            norms.push(norm);
+        }
+        let mut unit = Domain::unit_box(self.dim());
+        unit.constraints = rows;
+        Some((unit, norms))
+    }
+
+    /// Proves by an LP that the box cut by the constraints has non-empty interior, and
+    /// returns a point strictly inside every constraint (in the closed box), as far from
+    /// the constraints' hyperplanes as the LP finds (in unit-box coordinates). A plain box
+    /// returns its centre. Errors when no such point can be proven (the domain is empty,
+    /// flat, or thinner than rounding) or when the LP fails.
+    pub fn check_interior(&self) -> Result<Vec<f64>, DomainError> {
+        if self.constraints.is_empty() {
+            return Ok(self.center());
+        }
+        let no_interior = || DomainError::NoInterior {
+            domain: self.describe(),
+        };
+        let (unit, _) = self.unit_image().ok_or_else(no_interior)?;
+        // Each constraint as a margin row over the plain unit box: the LP maximises the
+        // smallest distance to the constraints' hyperplanes.
+        let mut oracle = crate::DenseMarginOracle::new(&Domain::unit_box(self.dim()), 0);
+        for c in unit.constraints() {
+            let half = crate::HalfSpace {
+                normal: c.a.iter().map(|v| -v).collect(),
+                offset: c.b,
+            };
+            crate::MarginOracle::push(&mut oracle, &half).map_err(|e| self.check_failed(e))?;
+        }
+        let w = crate::MarginOracle::solve(&mut oracle).map_err(|e| self.check_failed(e))?;
+        let x = self.from_unit(&w.point);
+        if w.margin > 0.0 && self.proves_inside(&x, true) {
+            Ok(x)
+        } else {
+            Err(no_interior())
+        }
+    }
+
+    fn check_failed(&self, e: crate::OracleError) -> DomainError {
+        DomainError::InteriorCheck {
+            domain: self.describe(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// Whether `x` provably lies in the closed box and satisfies every constraint
+    /// (`strict`: with `a . x < b`), in outward-rounded arithmetic with an exact check when
+    /// rounding leaves it open. False means "not proven".
+    pub fn proves_inside(&self, x: &[f64], strict: bool) -> bool {
+        x.len() == self.dim()
+            && x.iter()
+                .zip(&self.lower)
+                .zip(&self.upper)
+                .all(|((v, lo), hi)| lo <= v && v <= hi)
+            && self.constraints.iter().all(|c| {
+                // The range of b - a . x at the point.
+                let (lo, hi) =
+                    crate::rounding::dot_range(c.b, c.a.iter().zip(x).map(|(&a, &v)| (-a, v, v)));
+                if lo > 0.0 || (!strict && lo >= 0.0) {
+                    return true;
+                }
+                if hi < 0.0 || (strict && hi <= 0.0) {
+                    return false;
+                }
+                let slack = crate::exact::exact_slack(c, x);
+                slack.is_positive() || (!strict && slack.is_zero())
+            })
     }
 
     /// Checks that the box fits a network with `input_dim` inputs.
@@ -361,6 +461,70 @@ mod tests {
             Domain::uniform(1, f64::NAN, 1.0),
             Err(DomainError::NonFinite { .. })
         ));
+    }
+
+    fn cut(dim: usize, rows: &[(&[f64], f64)]) -> Result<Domain, DomainError> {
+        Domain::unit_box(dim).with_constraints(
+            rows.iter()
+                .map(|(a, b)| Constraint {
+                    a: a.to_vec(),
+                    b: *b,
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn interior_of_a_triangle_and_refusal_of_empty_and_flat_cuts() {
+        // x + y <= 1/2: a triangle in the corner; the point found is strictly inside.
+        let triangle = cut(2, &[(&[1.0, 1.0], 0.5)]).unwrap();
+        let x = triangle.check_interior().unwrap();
+        assert!(x[0] + x[1] < 0.5 && triangle.contains(&x), "{x:?}");
+        assert!(triangle.proves_inside(&x, true));
+        // x + y <= -1: empty. x <= 1/2 and x >= 1/2: flat.
+        for rows in [
+            vec![(&[1.0, 1.0][..], -1.0)],
+            vec![(&[1.0, 0.0][..], 0.5), (&[-1.0, 0.0][..], -0.5)],
+        ] {
+            let d = cut(2, &rows).unwrap();
+            let e = d.check_interior().unwrap_err();
+            assert!(matches!(e, DomainError::NoInterior { .. }), "{e}");
+            let message = e.to_string();
+            assert!(message.contains("empty or flat") && !message.contains('\n'));
+        }
+        assert_eq!(
+            cut(2, &[(&[1.0, 0.0], 0.5), (&[-1.0, 0.0], -0.5)])
+                .unwrap()
+                .check_interior()
+                .unwrap_err()
+                .to_string(),
+            "[0, 1]^2 cut by 2 constraints is empty or flat: no point lies strictly inside \
+             every constraint"
+        );
+        // A plain box: its centre.
+        assert_eq!(
+            Domain::unit_box(2).check_interior().unwrap(),
+            vec![0.5, 0.5]
+        );
+    }
+
+    #[test]
+    fn unit_image_rescales_rows() {
+        // 2 x <= 3 on [1, 3] x [0, 10]: in u, 2 (1 + 2 u0) <= 3, i.e. 4 u0 <= 1, normalised
+        // to u0 <= 1/4 with norm 4.
+        let d = Domain::new(vec![1.0, 0.0], vec![3.0, 10.0])
+            .unwrap()
+            .with_constraints(vec![Constraint {
+                a: vec![2.0, 0.0],
+                b: 3.0,
+            }])
+            .unwrap();
+        let (unit, norms) = d.unit_image().unwrap();
+        assert_eq!(norms, vec![4.0]);
+        assert_eq!(unit.constraints()[0].a, vec![1.0, 0.0]);
+        assert_eq!(unit.constraints()[0].b, 0.25);
+        assert!(d.proves_inside(&[1.5, 7.0], false) && !d.proves_inside(&[1.6, 7.0], false));
+        assert!(d.proves_inside(&[1.5, 7.0], false) && !d.proves_inside(&[1.5, 7.0], true));
     }
 
     #[test]

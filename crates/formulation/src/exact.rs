@@ -17,6 +17,8 @@
 //! greatest common divisor.
 
 use mipbound_network::{Layer, PostAffine};
+
+use crate::domain::{Constraint, Domain};
 use num_bigint::BigInt;
 use num_traits::{One, Signed, Zero};
 
@@ -274,7 +276,8 @@ impl ExactRow {
 }
 
 /// What a floating-point LP solve left behind that an exact proof can start from: its
-/// final basis and duals, in the order the rows were pushed.
+/// final basis and duals, over the LP's rows in order: the domain's constraints first (see
+/// [`ExactDomain`]), then the rows in the order they were pushed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LpCertificate {
     /// One dual value per row (either sign convention; both are tried).
@@ -290,7 +293,7 @@ pub struct LpCertificate {
 /// The exact verdict on an open polyhedron.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExactVerdict {
-    /// Some point of the box satisfies every row strictly: non-empty interior.
+    /// Some point of the domain satisfies every row strictly: non-empty interior.
     Interior,
     /// No point does (proven by a Farkas certificate): empty interior.
     Empty,
@@ -298,31 +301,190 @@ pub enum ExactVerdict {
     Undecided,
 }
 
-/// Decides exactly whether `{x in [lower, upper] : row(x) > 0 for every row}` is non-empty.
+/// The domain of an exact re-decision: a box and the closed rows `b - a . x >= 0` of a
+/// [`Domain`]'s constraints, exact, each with the norm its margin-LP row was divided by
+/// ([`Domain::unit_image`]). Its rows take part in both proofs: a point must satisfy them,
+/// and an emptiness certificate may use them with any non-negative multiplier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactDomain {
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+    rows: Vec<ExactRow>,
+    weights: Vec<f64>,
+}
+
+impl ExactDomain {
+    /// The exact form of `domain`; `None` if its unit image does not exist.
+    pub fn new(domain: &Domain) -> Option<Self> {
+        let (_, weights) = domain.unit_image()?;
+        Some(Self {
+            lower: domain.lower().to_vec(),
+            upper: domain.upper().to_vec(),
+            rows: domain.constraints().iter().map(constraint_row).collect(),
+            weights,
+        })
+    }
+
+    /// A plain box.
+    pub fn from_box(lower: &[f64], upper: &[f64]) -> Self {
+        Self {
+            lower: lower.to_vec(),
+            upper: upper.to_vec(),
+            rows: Vec::new(),
+            weights: Vec::new(),
+        }
+    }
+
+    /// Number of constraint rows.
+    pub fn constraints(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+/// `b - a . x` as an exact row.
+fn constraint_row(c: &Constraint) -> ExactRow {
+    ExactRow {
+        a: c.a.iter().map(|&v| Dyadic::from_f64(-v)).collect(),
+        c: Dyadic::from_f64(c.b),
+    }
+}
+
+/// `b - a . x` at a floating-point point, exactly.
+pub(crate) fn exact_slack(c: &Constraint, x: &[f64]) -> Dyadic {
+    constraint_row(c).value(x)
+}
+
+/// The rows of one decision as the LP saw them: the domain's closed rows (margin
+/// coefficient 0), then the strict rows (margin coefficient `weights[u]`).
+struct System<'a> {
+    domain: &'a ExactDomain,
+    strict: &'a [ExactRow],
+    weights: &'a [f64],
+}
+
+impl System<'_> {
+    /// Rows the LP saw.
+    fn lp_rows(&self) -> usize {
+        self.domain.rows.len() + self.weights.len()
+    }
+
+    /// Every row, LP order, then the strict rows the LP did not see.
+    fn row(&self, u: usize) -> &ExactRow {
+        let d = self.domain.rows.len();
+        if u < d {
+            &self.domain.rows[u]
+        } else {
+            &self.strict[u - d]
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.domain.rows.len() + self.strict.len()
+    }
+
+    fn is_strict(&self, u: usize) -> bool {
+        u >= self.domain.rows.len()
+    }
+
+    /// The coefficient of the margin `t` in LP row `u` (`row_u(x) - coef t >= 0`).
+    fn margin_coef(&self, u: usize) -> f64 {
+        if self.is_strict(u) {
+            self.weights[u - self.domain.rows.len()]
+        } else {
+            0.0
+        }
+    }
+
+    /// The norm LP row `u` was divided by.
+    fn norm(&self, u: usize) -> f64 {
+        let d = self.domain.rows.len();
+        if u < d {
+            self.domain.weights[u]
+        } else {
+            self.weights[u - d]
+        }
+    }
+
+    /// Whether every strict row is positive and every closed row non-negative at `x`,
+    /// inside the box.
+    fn contains(&self, x: &[f64]) -> bool {
+        let (lower, upper) = (&self.domain.lower, &self.domain.upper);
+        x.iter()
+            .zip(lower.iter().zip(upper))
+            .all(|(v, (lo, hi))| lo <= v && v <= hi)
+            && (0..self.len()).all(|u| {
+                let v = self.row(u).value(x);
+                v.is_positive() || (!self.is_strict(u) && v.is_zero())
+            })
+    }
+
+    /// Whether multipliers `y` (LP order, non-negative, some strict one positive) prove
+    /// emptiness: `max over the box of sum_u y_u row_u(x) <= 0`.
+    fn refutes(&self, y: &[Dyadic]) -> bool {
+        y.iter()
+            .enumerate()
+            .any(|(u, v)| self.is_strict(u) && v.is_positive())
+            && !self.farkas_sup(y).is_positive()
+    }
+
+    /// `max over the box of sum_u y_u row_u(x)`, exactly (`y` may be shorter than the rows).
+    fn farkas_sup(&self, y: &[Dyadic]) -> Dyadic {
+        let (lower, upper) = (&self.domain.lower, &self.domain.upper);
+        let mut r = vec![Dyadic::zero(); lower.len()];
+        let mut total = Dyadic::zero();
+        for (u, yu) in y.iter().enumerate() {
+            if yu.is_zero() {
+                continue;
+            }
+            let row = self.row(u);
+            total = total.add(&yu.mul(&row.c));
+            for (ri, a) in r.iter_mut().zip(&row.a) {
+                if !a.is_zero() {
+                    *ri = ri.add(&yu.mul(a));
+                }
+            }
+        }
+        for (i, ri) in r.iter().enumerate() {
+            let bound = if ri.is_positive() { upper[i] } else { lower[i] };
+            if !ri.is_zero() {
+                total = total.add(&ri.mul_f64(bound));
+            }
+        }
+        total
+    }
+}
+
+/// Decides exactly whether `{x in domain : row(x) > 0 for every row}` is non-empty (then,
+/// the domain being convex with interior, the set has interior in it).
 ///
 /// `weights[u] > 0` are the row scalings of the LP that was solved (its margin constraint
-/// was `row_u(x) >= weights[u] t`), `witness` its optimal point and `certificate` its final
-/// basis, `margin` its optimum (it only orders the attempts); rows after `weights.len()`
-/// are extra rows the LP did not see (checked at points, given zero multipliers).
+/// was `row_u(x) >= weights[u] t`; the domain's rows had no margin), `witness` its optimal
+/// point and `certificate` its final basis over the domain's rows then `rows`, `margin`
+/// its optimum (it only orders the attempts); rows after `weights.len()` are extra rows the
+/// LP did not see (checked at points, given zero multipliers).
 pub fn decide(
     rows: &[ExactRow],
     weights: &[f64],
-    lower: &[f64],
-    upper: &[f64],
+    domain: &ExactDomain,
     witness: &[f64],
     margin: f64,
     certificate: Option<&LpCertificate>,
 ) -> ExactVerdict {
-    if rows.iter().all(|r| r.value(witness).is_positive()) {
+    let system = System {
+        domain,
+        strict: rows,
+        weights,
+    };
+    if system.contains(witness) {
         return ExactVerdict::Interior;
     }
     let Some(cert) = certificate else {
         return ExactVerdict::Undecided;
     };
     for sign in [1.0, -1.0] {
-        let multipliers: Vec<Dyadic> = (0..weights.len())
+        let multipliers: Vec<Dyadic> = (0..system.lp_rows())
             .map(|u| {
-                let y = sign * cert.duals.get(u).copied().unwrap_or(0.0) / weights[u];
+                let y = sign * cert.duals.get(u).copied().unwrap_or(0.0) / system.norm(u);
                 if y > 0.0 && y.is_finite() {
                     Dyadic::from_f64(y)
                 } else {
@@ -330,20 +492,18 @@ pub fn decide(
                 }
             })
             .collect();
-        if multipliers.iter().any(Dyadic::is_positive)
-            && !dyadic_farkas_sup(rows, &multipliers, lower, upper).is_positive()
-        {
+        if system.refutes(&multipliers) {
             return ExactVerdict::Empty;
         }
     }
-    let Some(basis) = Basis::new(rows, weights, lower, upper, cert) else {
+    let Some(basis) = Basis::new(&system, cert) else {
         return ExactVerdict::Undecided;
     };
-    let interior = || basis.point_is_interior(rows, lower, upper) == Some(true);
+    let interior = || basis.point_is_interior(&system) == Some(true);
     let empty = || {
         basis
-            .duals(weights.len())
-            .is_some_and(|y| !dyadic_farkas_sup(rows, &y, lower, upper).is_positive())
+            .duals(system.lp_rows())
+            .is_some_and(|y| system.refutes(&y))
     };
     // Try first the proof the LP's margin points to: each costs one exact solve.
     let verdict = if margin > 0.0 {
@@ -360,34 +520,9 @@ pub fn decide(
     }
 }
 
-/// `max over the box of sum_u y_u row_u(x)`, exactly (`y` may be shorter than `rows`).
-fn dyadic_farkas_sup(rows: &[ExactRow], y: &[Dyadic], lower: &[f64], upper: &[f64]) -> Dyadic {
-    let n = lower.len();
-    let mut r = vec![Dyadic::zero(); n];
-    let mut total = Dyadic::zero();
-    for (row, yu) in rows.iter().zip(y) {
-        if yu.is_zero() {
-            continue;
-        }
-        total = total.add(&yu.mul(&row.c));
-        for (ri, a) in r.iter_mut().zip(&row.a) {
-            if !a.is_zero() {
-                *ri = ri.add(&yu.mul(a));
-            }
-        }
-    }
-    for (i, ri) in r.iter().enumerate() {
-        let bound = if ri.is_positive() { upper[i] } else { lower[i] };
-        if !ri.is_zero() {
-            total = total.add(&ri.mul_f64(bound));
-        }
-    }
-    total
-}
-
 /// The LP's final basis as an exact square system: for each tight row `u`,
-/// `sum_{i free} a_ui x_i - w_u t = -(c_u + sum_{i fixed} a_ui b_i)`, nonbasic coordinates
-/// at their bounds `b_i`.
+/// `sum_{i free} a_ui x_i - w_u t = -(c_u + sum_{i fixed} a_ui b_i)` (`w_u = 0` for the
+/// domain's rows), nonbasic coordinates at their bounds `b_i`.
 struct Basis<'a> {
     tight: &'a [usize],
     free: &'a [usize],
@@ -397,27 +532,22 @@ struct Basis<'a> {
 }
 
 impl<'a> Basis<'a> {
-    fn new(
-        rows: &[ExactRow],
-        weights: &[f64],
-        lower: &[f64],
-        upper: &[f64],
-        cert: &'a LpCertificate,
-    ) -> Option<Self> {
+    fn new(system: &System<'_>, cert: &'a LpCertificate) -> Option<Self> {
+        let (lower, upper) = (&system.domain.lower, &system.domain.upper);
         let (tight, free) = (cert.tight_rows.as_slice(), cert.basic_cols.as_slice());
         let n = lower.len();
         if tight.is_empty()
             || tight.len() != free.len() + 1
-            || tight.iter().any(|&u| u >= weights.len())
+            || tight.iter().any(|&u| u >= system.lp_rows())
             || free.iter().any(|&i| i >= n)
         {
             return None;
         }
         let mut is_free = vec![false; n];
         free.iter().for_each(|&i| is_free[i] = true);
-        let fixed_values = rows
-            .iter()
-            .map(|row| {
+        let fixed_values = (0..system.len())
+            .map(|u| {
+                let row = system.row(u);
                 (0..n).filter(|&i| !is_free[i] && !row.a[i].is_zero()).fold(
                     row.c.clone(),
                     |acc, i| {
@@ -431,8 +561,9 @@ impl<'a> Basis<'a> {
         let m = tight
             .iter()
             .map(|&u| {
-                let mut eq: Vec<Dyadic> = free.iter().map(|&i| rows[u].a[i].clone()).collect();
-                eq.push(Dyadic::from_f64(-weights[u]));
+                let row = system.row(u);
+                let mut eq: Vec<Dyadic> = free.iter().map(|&i| row.a[i].clone()).collect();
+                eq.push(Dyadic::from_f64(-system.margin_coef(u)));
                 eq
             })
             .collect();
@@ -445,8 +576,9 @@ impl<'a> Basis<'a> {
     }
 
     /// Whether the basic solution `(x, t)` has `t > 0`, lies in the box and satisfies every
-    /// row strictly (`None` if the basis is singular).
-    fn point_is_interior(&self, rows: &[ExactRow], lower: &[f64], upper: &[f64]) -> Option<bool> {
+    /// strict row strictly and every domain row (`None` if the basis is singular).
+    fn point_is_interior(&self, system: &System<'_>) -> Option<bool> {
+        let (lower, upper) = (&system.domain.lower, &system.domain.upper);
         let k = self.tight.len();
         let rhs: Vec<Dyadic> = self
             .tight
@@ -469,14 +601,16 @@ impl<'a> Basis<'a> {
                 return Some(false);
             }
         }
-        Some(rows.iter().zip(&self.fixed_values).all(|(row, fixed)| {
-            self.free
+        Some((0..system.len()).all(|u| {
+            let row = system.row(u);
+            let v = self
+                .free
                 .iter()
                 .enumerate()
-                .fold(fixed.mul(&abs_det), |acc, (col, &i)| {
+                .fold(self.fixed_values[u].mul(&abs_det), |acc, (col, &i)| {
                     acc.add(&row.a[i].mul(&scaled(&num[col])))
-                })
-                .is_positive()
+                });
+            v.is_positive() || (!system.is_strict(u) && v.is_zero())
         }))
     }
 
@@ -588,7 +722,14 @@ mod tests {
         let slab = [row(&[1.0], -0.5), row(&[-1.0], 0.5 + 1e-12)];
         let mid = 0.5 + 0.5e-12;
         assert_eq!(
-            decide(&slab, &[1.0, 1.0], &lo, &hi, &[mid], 1e-12, None),
+            decide(
+                &slab,
+                &[1.0, 1.0],
+                &ExactDomain::from_box(&lo, &hi),
+                &[mid],
+                1e-12,
+                None
+            ),
             ExactVerdict::Interior
         );
         // x > 0.5 and x < 0.5: empty; the witness 0.5 fails, the duals (1, 1) prove it.
@@ -600,12 +741,92 @@ mod tests {
             at_upper: vec![false],
         };
         assert_eq!(
-            decide(&flat, &[1.0, 1.0], &lo, &hi, &[0.5], 0.0, None),
+            decide(
+                &flat,
+                &[1.0, 1.0],
+                &ExactDomain::from_box(&lo, &hi),
+                &[0.5],
+                0.0,
+                None
+            ),
             ExactVerdict::Undecided
         );
         assert_eq!(
-            decide(&flat, &[1.0, 1.0], &lo, &hi, &[0.5], 0.0, Some(&cert)),
+            decide(
+                &flat,
+                &[1.0, 1.0],
+                &ExactDomain::from_box(&lo, &hi),
+                &[0.5],
+                0.0,
+                Some(&cert)
+            ),
             ExactVerdict::Empty
+        );
+    }
+
+    /// `x > 1/2` inside the domain `x <= 1/2` of `[0, 1]`: empty, and only a certificate
+    /// that uses the domain row's dual proves it. Moved by one ulp it has interior, found
+    /// by the basis solution (the witness `1/2` fails).
+    #[test]
+    fn domain_rows_take_part_in_both_proofs() {
+        let domain = Domain::unit_box(1)
+            .with_constraints(vec![Constraint {
+                a: vec![1.0],
+                b: 0.5,
+            }])
+            .unwrap();
+        let exact = ExactDomain::new(&domain).unwrap();
+        assert_eq!(exact.constraints(), 1);
+        // LP rows: domain `-x >= -1/2` (dual 1), then `x - 1/2 >= t` (dual 1); t and x basic,
+        // both rows tight.
+        let cert = LpCertificate {
+            duals: vec![1.0, 1.0],
+            tight_rows: vec![0, 1],
+            basic_cols: vec![0],
+            at_upper: vec![false],
+        };
+        let rows = [row(&[1.0], -0.5)];
+        assert_eq!(
+            decide(&rows, &[1.0], &exact, &[0.5], 0.0, Some(&cert)),
+            ExactVerdict::Empty
+        );
+        // Without the domain's dual the sum over the box is positive: no proof from the
+        // floating-point duals; the exact basis duals still find it.
+        let no_domain_dual = LpCertificate {
+            duals: vec![0.0, 1.0],
+            ..cert.clone()
+        };
+        assert_eq!(
+            decide(&rows, &[1.0], &exact, &[0.5], 0.0, Some(&no_domain_dual)),
+            ExactVerdict::Empty
+        );
+        // Over the plain box the same row has interior.
+        assert_eq!(
+            decide(
+                &rows,
+                &[1.0],
+                &ExactDomain::from_box(&[0.0], &[1.0]),
+                &[0.75],
+                0.25,
+                None
+            ),
+            ExactVerdict::Interior
+        );
+        let domain = Domain::unit_box(1)
+            .with_constraints(vec![Constraint {
+                a: vec![1.0],
+                b: 0.5f64.next_up(),
+            }])
+            .unwrap();
+        let exact = ExactDomain::new(&domain).unwrap();
+        assert_eq!(
+            decide(&rows, &[1.0], &exact, &[0.5], 1e-17, Some(&cert)),
+            ExactVerdict::Interior
+        );
+        // A witness outside the domain row is not accepted.
+        assert_eq!(
+            decide(&rows, &[1.0], &exact, &[0.75], 0.25, None),
+            ExactVerdict::Undecided
         );
     }
 
@@ -630,8 +851,7 @@ mod tests {
         let v = decide(
             &rows,
             &w,
-            &[0.0, 0.0],
-            &[1.0, 1.0],
+            &ExactDomain::from_box(&[0.0, 0.0], &[1.0, 1.0]),
             &[third, third],
             0.0,
             Some(&cert),
@@ -646,8 +866,7 @@ mod tests {
         let v = decide(
             &rows,
             &w,
-            &[0.0, 0.0],
-            &[1.0, 1.0],
+            &ExactDomain::from_box(&[0.0, 0.0], &[1.0, 1.0]),
             &[third, third],
             -1e-17,
             Some(&cert),

@@ -4,7 +4,9 @@ are solved.
 
 # Brief overview
 
-- [`Domain`]: the input box X (default `[0, 1]^n0`).
+- [`Domain`]: the input domain X: a box (default `[0, 1]^n0`), optionally cut by linear
+  constraints `a . x <= b`. Every LP below keeps those rows (with no margin), and
+  [`Domain::check_interior`] proves by an LP that X has interior.
 - [`LayerForms`]: each pre-activation as an affine function `a · x + c` of the input once
   the pattern of the earlier layers is fixed.
 - [`UnitBounds`]: interval and LP-tightened bounds on every pre-activation over X (the
@@ -43,7 +45,7 @@ pub use affine::LayerForms;
 pub use dense_lp::DenseMarginOracle;
 pub use domain::{Constraint, Domain, DomainError, MAX_BOX_MAGNITUDE};
 pub use enclosure::pattern_enclosure;
-pub use exact::{Dyadic, ExactForms, ExactRow, ExactVerdict, LpCertificate, decide};
+pub use exact::{Dyadic, ExactDomain, ExactForms, ExactRow, ExactVerdict, LpCertificate, decide};
 pub use highs_lp::{HighsLp, LpStatus, OracleError};
 pub use milp::{BigM, MilpBound, MilpStop, UnitColumns};
 pub use oracle::{HalfSpace, HighsMarginOracle, MarginOracle, Witness};

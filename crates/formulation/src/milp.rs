@@ -1,5 +1,6 @@
 //! The big-M MILP of a ReLU network over the domain (ICML 2018, Section 4; AAAI 2020).
 //!
+//! The input columns carry the domain's box bounds and its constraints `a · x <= b`.
 //! For each hidden unit with pre-activation bounds `[L, U]` (from [`UnitBounds`]): a free
 //! column `z` (bounded by `[L, U]`), `h >= 0` and a binary `d`, with `z = W h_prev + b` and
 //! - unstable units: `h >= z`, `h <= z - L (1 - d)`, `h <= U d`, so `d = 1` iff `z >= 0`
@@ -88,6 +89,10 @@ impl BigM {
             let col = lp.add_col(0.0, lo, hi)?;
             lp.set_col_name(col, &format!("x_{i}"))?;
             x.push(col);
+        }
+        for (k, c) in domain.constraints().iter().enumerate() {
+            let row = lp.add_row(f64::NEG_INFINITY, c.b, &x, &c.a)?;
+            lp.set_row_name(row, &format!("domain_{k}"))?;
         }
         let mut prev = x.clone();
         let mut units = Vec::new();

@@ -6,6 +6,9 @@
 //! interior in X iff the optimum `t*` is positive (ICML 2018's margin `f > 0`). `t` is free
 //! below, so the LP is always feasible and bounded, and the optimal `x` is a witness point
 //! at distance at least `t*` from every hyperplane of the path.
+//!
+//! The domain's constraints `a_k · x <= b_k` are rows of every margin LP too, without the
+//! margin: X is convex with interior, so an open region that meets X has interior in X.
 
 use crate::domain::Domain;
 use crate::exact::LpCertificate;
@@ -85,13 +88,16 @@ pub trait MarginOracle {
 pub struct HighsMarginOracle {
     lp: HighsLp,
     dim: usize,
+    /// Rows of the domain's constraints, first in the model and never popped.
+    permanent: usize,
     margin_col: usize,
     columns: Vec<usize>,
     solves: u64,
 }
 
 impl HighsMarginOracle {
-    /// Columns `x` with the domain's bounds and the margin `t <= scale(X)`, maximising `t`.
+    /// Columns `x` with the domain's bounds and the margin `t <= scale(X)`, maximising `t`;
+    /// one row per constraint of the domain, without the margin.
     pub fn new(domain: &Domain, seed: u32) -> Result<Self, OracleError> {
         let mut lp = HighsLp::new(seed);
         // Tolerances well inside the thin band (default 1e-7), so that the verdicts the
@@ -104,9 +110,17 @@ impl HighsMarginOracle {
         let margin_col = lp.add_col(1.0, f64::NEG_INFINITY, domain.scale())?;
         lp.set_maximize(true)?;
         let dim = domain.dim();
+        let x_cols: Vec<usize> = (0..dim).collect();
+        // `-a · x >= -b`: the same orientation as the pushed rows, so that one sign
+        // convention turns every dual into a multiplier of a `>= 0` row.
+        for c in domain.constraints() {
+            let normal: Vec<f64> = c.a.iter().map(|v| -v).collect();
+            lp.add_row(-c.b, f64::INFINITY, &x_cols, &normal)?;
+        }
         Ok(Self {
             lp,
             dim,
+            permanent: domain.constraints().len(),
             margin_col,
             columns: (0..=dim).collect(),
             solves: 0,
@@ -127,11 +141,12 @@ impl MarginOracle for HighsMarginOracle {
     }
 
     fn pop(&mut self) -> Result<(), OracleError> {
+        assert!(self.depth() > 0, "pop on an empty oracle");
         self.lp.pop_rows(1)
     }
 
     fn depth(&self) -> usize {
-        self.lp.num_rows()
+        self.lp.num_rows() - self.permanent
     }
 
     fn solve(&mut self) -> Result<Witness, OracleError> {

@@ -11,7 +11,9 @@
 //! safe bound of Neumaier and Shcherbina (2004) built from the LP's duals, the rows and the
 //! column bounds in outward-rounded arithmetic, valid whatever HiGHS's tolerances did
 //! ([`HighsLp::safe_bound`]). An LP that does not reach optimality keeps the interval bound.
-//! A unit whose bounds allow one piece only is stable over X (ReLU: upper bound `<= 0`,
+//! The domain's constraints are rows of every tightening LP (with them, the first layer is
+//! tightened too); interval propagation runs over the box, which contains X, so its bounds
+//! stay valid. A unit whose bounds allow one piece only is stable over X (ReLU: upper bound `<= 0`,
 //! stably inactive; lower bound `> 0`, stably active). Stable units never split a region.
 
 use mipbound_network::{Activation, Network, UnitId};
@@ -94,6 +96,12 @@ impl UnitBounds {
             prev_cols.push(lp.add_col(0.0, lo, hi)?);
             prev_range.push(Interval { lo, hi });
         }
+        // The domain's constraints cut the input columns; they can only tighten the LP
+        // bounds, and then the first layer is worth an LP too.
+        for c in domain.constraints() {
+            lp.add_row(f64::NEG_INFINITY, c.b, &prev_cols, &c.a)?;
+        }
+        let cut = !domain.constraints().is_empty();
         let mut layers = Vec::new();
         let mut lp_solves = 0;
         for (l, layer) in net.hidden_layers().iter().enumerate() {
@@ -113,7 +121,7 @@ impl UnitBounds {
                 lp.add_row(b, b, &cols, &values)?;
                 z_cols.push(z);
             }
-            if l > 0 {
+            if l > 0 || cut {
                 for (row, &z) in z_cols.iter().enumerate() {
                     lp.set_col_cost(z, 1.0)?;
                     for maximize in [true, false] {
@@ -381,6 +389,60 @@ fn propagate(layer: &mipbound_network::Layer, range: &[Interval]) -> Vec<Interva
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On the triangle `x + y <= 1/2` of the unit square, `z = x + y - 0.6` is at most
+    /// `-0.1`: interval bounds (over the box) leave it unstable, the LP with the domain's
+    /// row proves it inactive; the second layer's bounds contain its values at points of
+    /// the triangle; the big-M MILP agrees.
+    #[test]
+    fn domain_rows_tighten_bounds_soundly() {
+        use mipbound_network::Layer;
+        use ndarray::array;
+        let net = Network::new(
+            2,
+            vec![
+                Layer::new(
+                    array![[1.0, 1.0], [1.0, -1.0]],
+                    array![-0.6, 0.0],
+                    Activation::Relu,
+                ),
+                Layer::new(array![[1.0, 2.0]], array![-0.3], Activation::Relu),
+            ],
+        )
+        .unwrap();
+        let domain = Domain::unit_box(2)
+            .with_constraints(vec![crate::Constraint {
+                a: vec![1.0, 1.0],
+                b: 0.5,
+            }])
+            .unwrap();
+        let first = UnitId { layer: 0, unit: 0 };
+        let loose = UnitBounds::interval(&net, &domain);
+        assert_eq!(loose.stability(first), Stability::Unstable);
+        let tight = UnitBounds::tightened(&net, &domain, 0).unwrap();
+        assert_eq!(tight.stability(first), Stability::Inactive);
+        let z = tight.get(first);
+        assert!(z.hi <= -0.1 + 1e-9 && z.hi >= -0.1 - 1e-9, "{z:?}");
+        let second = tight.get(UnitId { layer: 1, unit: 0 });
+        for i in 0..=10 {
+            for j in 0..=10 {
+                let x = [i as f64 / 20.0, j as f64 / 20.0];
+                if !domain.contains(&x) {
+                    continue;
+                }
+                let v = net.pre_activations(&x)[1][0];
+                assert!(second.lo <= v && v <= second.hi, "{x:?}: {v} {second:?}");
+            }
+        }
+        let mut milp = crate::BigM::new(&net, &domain, &tight, 1, 0).unwrap();
+        let z1 = milp.units[0][1].z;
+        milp.set_objective(&[(z1, 1.0)], true).unwrap();
+        // max x - y over the triangle: 1/2 at (1/2, 0) (the box alone gives 1).
+        match milp.solve_bound(10.0, true, None).unwrap() {
+            crate::MilpBound::Bound { value, .. } => assert!((value - 0.5).abs() < 1e-6),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn hull_of_relu_is_the_triangle_and_of_hard_tanh_a_hexagon() {

@@ -23,9 +23,9 @@
 //! option that was split on, or the exact check proves it has interior.
 
 use mipbound_formulation::{
-    DenseMarginOracle, Domain, ExactForms, ExactRow, ExactVerdict, HalfSpace, HighsMarginOracle,
-    Interval, LayerForms, MarginOracle, UnitBounds, Witness, decide, interval_dot,
-    pattern_enclosure, possible_options, post_ranges, rounding,
+    DenseMarginOracle, Domain, ExactDomain, ExactForms, ExactRow, ExactVerdict, HalfSpace,
+    HighsMarginOracle, Interval, LayerForms, MarginOracle, UnitBounds, Witness, decide,
+    interval_dot, pattern_enclosure, possible_options, post_ranges, rounding,
 };
 use mipbound_network::{Activation, Network, Pattern, UnitId};
 
@@ -73,6 +73,12 @@ enum Decision {
 pub(crate) struct Dfs<'a, O, H> {
     pub net: &'a Network,
     pub domain: &'a Domain,
+    /// The domain in unit-box coordinates, constraints included (what the oracles see).
+    pub unit_domain: &'a Domain,
+    /// The domain in exact arithmetic, for thin verdicts.
+    pub exact_domain: &'a ExactDomain,
+    /// A point strictly inside the domain's constraints, in unit-box coordinates.
+    pub inner_unit: &'a [f64],
     pub bounds: &'a UnitBounds,
     pub oracle: O,
     pub hooks: &'a mut H,
@@ -598,8 +604,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         let verdict = decide(
             &rows,
             &weights,
-            self.domain.lower(),
-            self.domain.upper(),
+            self.exact_domain,
             x,
             margin,
             certificate.as_ref(),
@@ -621,9 +626,8 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         specs: &[(usize, RowSpec)],
         x: &[f64],
     ) -> ExactVerdict {
-        let unit = Domain::unit_box(x.len());
-        if let Ok(oracle) = HighsMarginOracle::new(&unit, 0) {
-            let verdict = self.certify_over(oracle, self.domain, rows, specs);
+        if let Ok(oracle) = HighsMarginOracle::new(self.unit_domain, 0) {
+            let verdict = self.certify_over(oracle, self.domain, self.exact_domain, rows, specs);
             if verdict != ExactVerdict::Undecided {
                 return verdict;
             }
@@ -636,23 +640,35 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                     ((x[i] - r).max(lower[i]), (x[i] + r).min(upper[i]))
                 })
                 .unzip();
-            let Ok(sub) = Domain::new(sub_lo, sub_hi) else {
+            // The sub-box keeps the domain's constraints (it may miss them entirely: then
+            // its LP finds nothing, which proves nothing).
+            let Some((sub, sub_unit, sub_exact)) = Domain::new(sub_lo, sub_hi)
+                .and_then(|d| d.with_constraints(self.domain.constraints().to_vec()))
+                .ok()
+                .and_then(|d| {
+                    let (unit, _) = d.unit_image()?;
+                    let exact = ExactDomain::new(&d)?;
+                    Some((d, unit, exact))
+                })
+            else {
                 continue;
             };
-            let oracle = DenseMarginOracle::new(&unit, 0);
-            if self.certify_over(oracle, &sub, rows, specs) == ExactVerdict::Interior {
+            let oracle = DenseMarginOracle::new(&sub_unit, 0);
+            if self.certify_over(oracle, &sub, &sub_exact, rows, specs) == ExactVerdict::Interior {
                 return ExactVerdict::Interior;
             }
         }
         ExactVerdict::Undecided
     }
 
-    /// Solves the path's margin LP over `box_` with `oracle` (empty, over the unit box) and
-    /// decides the exact rows over `box_` from its point and basis.
+    /// Solves the path's margin LP over `box_` with `oracle` (no rows pushed, over the
+    /// unit image of `box_`) and decides the exact rows over `exact` (`box_` exactly) from
+    /// its point and basis.
     fn certify_over<O2: MarginOracle>(
         &self,
         mut oracle: O2,
         box_: &Domain,
+        exact: &ExactDomain,
         rows: &[ExactRow],
         specs: &[(usize, RowSpec)],
     ) -> ExactVerdict {
@@ -675,12 +691,38 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         decide(
             rows,
             &weights,
-            box_.lower(),
-            box_.upper(),
+            exact,
             &point,
             w.margin,
             certificate.as_ref(),
         )
+    }
+
+    /// Moves an LP witness (unit-box coordinates, margin `t > 0`) towards the domain's inner
+    /// point by at most `t / 2`: the region's rows, normalised in these coordinates, keep a
+    /// margin of `t / 2`, while the domain's rows, which have no margin in the LP and are
+    /// often tight at its optimum, gain a slack that rounding cannot undo. The point then
+    /// passes the domain check of [`Self::verify`] instead of costing an exact check.
+    fn pull_inside(&self, mut w: Witness) -> Witness {
+        if self.unit_domain.constraints().is_empty() || w.margin.is_nan() || w.margin <= 0.0 {
+            return w;
+        }
+        let distance = w
+            .point
+            .iter()
+            .zip(self.inner_unit)
+            .map(|(a, b)| (b - a) * (b - a))
+            .sum::<f64>()
+            .sqrt();
+        if distance == 0.0 || !distance.is_finite() {
+            return w;
+        }
+        let step = (0.5 * w.margin / distance).min(1.0);
+        for (u, c) in w.point.iter_mut().zip(self.inner_unit) {
+            *u += step * (c - *u);
+        }
+        w.margin -= step * distance;
+        w
     }
 
     /// Solves the margin LP of the path up to `end` and decides whether its region has
@@ -712,7 +754,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         }
         self.stats.lp_seconds += lp_start.elapsed().as_secs_f64();
         self.stats.lp_solves += 1;
-        let mut child = result?;
+        let mut child = self.pull_inside(result?);
         child.point = self.domain.from_unit(&child.point);
         if child.margin > trusted {
             return Ok(Some(child));
@@ -789,7 +831,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             let result = self.oracle.solve();
             self.stats.lp_seconds += lp_start.elapsed().as_secs_f64();
             self.stats.lp_solves += 1;
-            let fresh = result?;
+            let fresh = self.pull_inside(result?);
             let margin = fresh.margin;
             let fresh = self.domain.from_unit(&fresh.point);
             if self.verify(&fresh) {
@@ -818,7 +860,8 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
     /// chosen option, the enclosures of the pre-activations (outward-rounded, so they
     /// contain the exact values) lie strictly inside every option that was split on (for a
     /// scalar unit `e_i < z < e_{i+1}`, for maxout a strict winner) and meet the closed
-    /// piece of every unit fixed by its bounds. False means "not proven", not "outside".
+    /// piece of every unit fixed by its bounds; and that `x` satisfies the domain's
+    /// constraints. False means "not proven", not "outside".
     fn verify(&self, x: &[f64]) -> bool {
         self.verify_prefix(self.order.len(), x)
     }
@@ -826,6 +869,9 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
     /// [`Self::verify`] for the units at positions `< end` (the later layers' options are
     /// irrelevant to them: a pre-activation depends on the earlier layers only).
     fn verify_prefix(&self, end: usize, x: &[f64]) -> bool {
+        if !self.domain.constraints().is_empty() && !self.domain.proves_inside(x, false) {
+            return false;
+        }
         let chosen = &self.chosen;
         let z = pattern_enclosure(self.net, x, |l, u| chosen[l][u]);
         self.path[..end].iter().enumerate().all(|(pos, id)| {

@@ -48,8 +48,8 @@ use std::time::{Duration, Instant};
 
 use bitvec::prelude::BitVec;
 use mipbound_formulation::{
-    DenseMarginOracle, Domain, DomainError, HighsMarginOracle, MarginOracle, OracleError,
-    UnitBounds, Witness,
+    DenseMarginOracle, Domain, DomainError, ExactDomain, HighsMarginOracle, MarginOracle,
+    OracleError, UnitBounds, Witness,
 };
 use mipbound_network::{Network, Pattern, UnitId};
 
@@ -334,29 +334,39 @@ pub struct RegionSearch<'a> {
     order: Vec<UnitId>,
     settings: SearchSettings,
     bound_seconds: f64,
-    /// The margin LPs' domain: the unit box, image of the domain under `u = (x - lo) / (hi - lo)`.
-    unit_box: Domain,
+    /// The margin LPs' domain: the unit box cut by the domain's constraints, image of the
+    /// domain under `u = (x - lo) / (hi - lo)`.
+    unit_domain: Domain,
+    /// The domain in exact arithmetic, for thin verdicts.
+    exact_domain: ExactDomain,
+    /// A point strictly inside every constraint of the domain (the root's witness), and
+    /// its unit-box image.
+    inner: Vec<f64>,
+    inner_unit: Vec<f64>,
 }
 
 impl<'a> RegionSearch<'a> {
-    /// Checks the domain and computes the unit bounds (interval, then LP if enabled).
+    /// Checks the domain (its dimension, and by an LP that it has interior when
+    /// constraints cut it) and computes the unit bounds (interval, then LP if enabled).
     pub fn new(
         net: &'a Network,
         domain: &'a Domain,
         settings: SearchSettings,
     ) -> Result<Self, SearchError> {
         domain.check_dim(net.input_dim())?;
-        if !domain.constraints().is_empty() {
-            return Err(SearchError::Settings(
-                "domains cut by linear constraints cannot be searched yet".into(),
-            ));
-        }
         let band = settings.margin_tolerance;
         if !(band > 0.0 && band <= MAX_MARGIN_TOLERANCE) {
             return Err(SearchError::Settings(format!(
                 "the margin tolerance must lie in (0, {MAX_MARGIN_TOLERANCE:e}], got {band}"
             )));
         }
+        let inner = domain.check_interior()?;
+        let no_interior = || DomainError::NoInterior {
+            domain: domain.describe(),
+        };
+        let (unit_domain, _) = domain.unit_image().ok_or_else(no_interior)?;
+        let exact_domain = ExactDomain::new(domain).ok_or_else(no_interior)?;
+        let inner_unit = domain.to_unit(&inner);
         let start = Instant::now();
         let bounds = if settings.tighten_bounds {
             UnitBounds::tightened(net, domain, settings.seed as u32)?
@@ -376,7 +386,10 @@ impl<'a> RegionSearch<'a> {
             order,
             settings,
             bound_seconds: start.elapsed().as_secs_f64(),
-            unit_box: Domain::unit_box(domain.dim()),
+            unit_domain,
+            exact_domain,
+            inner,
+            inner_unit,
         })
     }
 
@@ -446,11 +459,11 @@ impl<'a> RegionSearch<'a> {
         let seed = self.settings.seed as u32;
         match self.settings.lp {
             LpBackend::Dense => {
-                let oracle = DenseMarginOracle::new(&self.unit_box, seed);
+                let oracle = DenseMarginOracle::new(&self.unit_domain, seed);
                 self.run_with(oracle, order, dynamic, hooks, limits, start)
             }
             LpBackend::Highs => {
-                let oracle = HighsMarginOracle::new(&self.unit_box, seed)?;
+                let oracle = HighsMarginOracle::new(&self.unit_domain, seed)?;
                 self.run_with(oracle, order, dynamic, hooks, limits, start)
             }
         }
@@ -470,6 +483,9 @@ impl<'a> RegionSearch<'a> {
         let mut dfs = dfs::Dfs {
             net: self.net,
             domain: self.domain,
+            unit_domain: &self.unit_domain,
+            exact_domain: &self.exact_domain,
+            inner_unit: &self.inner_unit,
             bounds: &self.bounds,
             oracle,
             hooks,
@@ -507,7 +523,7 @@ impl<'a> RegionSearch<'a> {
             frontier: Vec::new(),
         };
         let root = Witness {
-            point: self.domain.center(),
+            point: self.inner.clone(),
             margin: f64::INFINITY,
         };
         match start {
