@@ -10,6 +10,7 @@ mod formats;
 mod hostile;
 mod library;
 mod loader_fuzz;
+mod map;
 mod onnx_graphs;
 mod onnx_torch;
 mod oracle;

@@ -2,7 +2,7 @@
 The experiment layer of mipbound, shared by its front ends (the `mipbound` CLI and the Python
 package): a [`Problem`] (a network and its domain, with provenance), runs that count
 ([`count`]), estimate ([`estimate`]), bound ([`catalogue`]) and describe ([`inspect`]) it,
-the region stream ([`regions`]), and the batch and study layer ([`batch`], [`records`],
+the region stream ([`regions`]), region maps of 2-D domains ([`map`], on [`polygon`]), and the batch and study layer ([`batch`], [`records`],
 [`study`], [`summary`]).
 
 Every result is a plain serialisable struct whose JSON is the CLI's `--json` output. A run
@@ -19,6 +19,8 @@ pub mod estimate;
 pub mod files;
 pub mod inspect;
 pub mod limits;
+pub mod map;
+pub mod polygon;
 pub mod problem;
 pub mod records;
 pub mod regions;
