@@ -177,6 +177,7 @@ fn a_time_limit_gives_a_partial_map() {
             ..CountSettings::default()
         },
         classes: false,
+        labels: None,
     };
     let cancel = CancelToken::new();
     let result = map(&problem, &settings, &Run::quiet(1, &cancel)).unwrap();

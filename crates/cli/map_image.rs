@@ -170,7 +170,9 @@ where
         (root.clone(), None)
     };
     let (lo, hi) = bounds(result);
-    let pad = 0.01 * (hi[0] - lo[0]).max(hi[1] - lo[1]);
+    // Room around the domain for the labels of points on its edge.
+    let room = if result.points.is_empty() { 0.01 } else { 0.07 };
+    let pad = room * (hi[0] - lo[0]).max(hi[1] - lo[1]);
     let strip = result.dimension == 1;
     let mut chart = ChartBuilder::on(&area)
         .caption(title(result), ("sans-serif", 18))
@@ -241,13 +243,17 @@ where
             BLACK.stroke_width(2),
         )])
         .map_err(err)?;
+    let centre = [0.5 * (lo[0] + hi[0]), 0.5 * (lo[1] + hi[1])];
     for point in &result.points {
         let at = (point.at[0], point.at[1]);
+        // The label sits outside the point, away from the domain's centre.
+        let dx = if at.0 >= centre[0] { 8 } else { -20 };
+        let dy = if at.1 >= centre[1] { -24 } else { 6 };
         chart
             .draw_series([EmptyElement::at(at)
                 + Circle::new((0, 0), 5, BLACK.filled())
                 + Circle::new((0, 0), 3, WHITE.filled())
-                + Text::new(point.label.clone(), (7, -18), ("sans-serif", 18))])
+                + Text::new(point.label.clone(), (dx, dy), ("sans-serif", 18))])
             .map_err(err)?;
     }
     if let (Some(legend), Some(classes)) = (legend, result.classes) {
@@ -276,4 +282,101 @@ fn draw_legend<DB: DrawingBackend>(
         ))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mipbound_experiment::map::{MapPoint, MapRegion};
+    use mipbound_experiment::polygon::rectangle;
+
+    /// A plane's map: two regions of the unit square, points A, B, C marked and labelled.
+    fn plane_map() -> MapResult {
+        let region = |index: usize, lo: Point, hi: Point| MapRegion {
+            index,
+            bits: format!("{index}"),
+            pieces: vec![index],
+            witness: vec![0.5 * (lo[0] + hi[0]), 0.5 * (lo[1] + hi[1])],
+            polygon: rectangle(lo, hi),
+            area: (hi[0] - lo[0]) * (hi[1] - lo[1]),
+            classes: Vec::new(),
+        };
+        let point = |label: &str, at: Point| MapPoint {
+            label: label.into(),
+            at,
+        };
+        MapResult {
+            command: "map".into(),
+            version: "test".into(),
+            network: mipbound_experiment::NetworkSummary {
+                path: "plane.json".into(),
+                hash: String::new(),
+                input_dim: 784,
+                hidden_widths: vec![1],
+                parameters: 0,
+                domain: "plane".into(),
+            },
+            dimension: 2,
+            axes: ["u".into(), "v".into()],
+            domain: rectangle([0.0, 0.0], [1.0, 1.0]),
+            domain_area: 1.0,
+            points: vec![
+                point("A", [0.0, 0.0]),
+                point("B", [1.0, 0.0]),
+                point("C", [0.0, 1.0]),
+            ],
+            regions: vec![
+                region(0, [0.0, 0.0], [0.4, 1.0]),
+                region(1, [0.4, 0.0], [1.0, 1.0]),
+            ],
+            complete: true,
+            status: "complete".into(),
+            classes: None,
+            seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn labelled_points_and_axes_are_drawn() {
+        let dir = std::env::temp_dir().join(format!("mipbound-map-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let svg = dir.join("plane.svg");
+        write_map(&plane_map(), &svg, None, false).unwrap();
+        let text = std::fs::read_to_string(&svg).unwrap();
+        let labels: Vec<String> = text
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                Some(
+                    t.split_once('>')?
+                        .1
+                        .split_once("</text>")?
+                        .0
+                        .trim()
+                        .to_string(),
+                )
+            })
+            .collect();
+        for label in ["A", "B", "C", "u", "v"] {
+            assert!(
+                labels.iter().any(|l| l == label),
+                "{label} not in {labels:?}"
+            );
+        }
+        // Two regions and the grey ground, each a polygon.
+        assert_eq!(text.matches("<polygon").count(), 3);
+        let png = dir.join("plane.png");
+        write_map(
+            &plane_map(),
+            &png,
+            Some(ImageSize {
+                width: 400,
+                height: None,
+            }),
+            false,
+        )
+        .unwrap();
+        assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

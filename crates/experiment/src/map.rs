@@ -44,6 +44,18 @@ pub struct MapSettings {
     pub count: CountSettings,
     /// Split each region along the decision boundaries.
     pub classes: bool,
+    /// Axis names and marked points, for a domain with its own coordinates (a plane's `u`,
+    /// `v` and its points A, B, C); by default the axes are the inputs `x1`, `x2`.
+    pub labels: Option<MapLabels>,
+}
+
+/// How a map names its axes and which points it marks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapLabels {
+    /// The two axes' names (the second one empty for a strip).
+    pub axes: [String; 2],
+    /// Points to mark and label, in map coordinates.
+    pub points: Vec<MapPoint>,
 }
 
 /// A labelled point of the map (a plane's defining points).
@@ -360,14 +372,18 @@ pub fn map(problem: &Problem, settings: &MapSettings, run: &Run<'_>) -> Result<M
         version: VERSION.into(),
         network: problem.summary(),
         dimension: frame.dimension,
-        axes: if frame.dimension == 2 {
-            ["x1".into(), "x2".into()]
-        } else {
-            ["x1".into(), String::new()]
+        axes: match &settings.labels {
+            Some(labels) => labels.axes.clone(),
+            None if frame.dimension == 2 => ["x1".into(), "x2".into()],
+            None => ["x1".into(), String::new()],
         },
         domain_area: polygon::area(&frame.domain),
         domain: frame.domain,
-        points: Vec::new(),
+        points: settings
+            .labels
+            .as_ref()
+            .map(|l| l.points.clone())
+            .unwrap_or_default(),
         regions,
         complete: end.complete,
         status: end.status,
@@ -383,5 +399,44 @@ pub fn witness_point(result: &MapResult, witness: &[f64]) -> Point {
     } else {
         let top = result.domain.iter().fold(0.0, |m: f64, p| m.max(p[1]));
         [witness[0], 0.5 * top]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mipbound_formulation::{Constraint, Domain};
+    use mipbound_network::random::he_network;
+
+    fn frame(domain: Domain) -> Result<Frame> {
+        let net = he_network(&[domain.dim(), 3, 2], 0.1, true, 1);
+        Frame::new(&Problem::new(net, domain, "<test>")?)
+    }
+
+    #[test]
+    fn the_domain_polygon_is_the_box_cut_by_its_constraints() {
+        let cut = |a: Vec<f64>, b: f64| Constraint { a, b };
+        let triangle = Domain::unit_box(2)
+            .with_constraints(vec![cut(vec![1.0, 1.0], 1.0)])
+            .unwrap();
+        let f = frame(triangle).unwrap();
+        assert_eq!(f.dimension, 2);
+        assert!((polygon::area(&f.domain) - 0.5).abs() < 1e-15);
+        // A segment cut at x <= 0.25 on [-1, 1]: a strip a tenth of the interval high.
+        let segment = Domain::uniform(1, -1.0, 1.0)
+            .unwrap()
+            .with_constraints(vec![cut(vec![1.0], 0.25)])
+            .unwrap();
+        let f = frame(segment).unwrap();
+        assert_eq!(f.dimension, 1);
+        assert!((polygon::area(&f.domain) - 1.25 * 0.2).abs() < 1e-15);
+        // Constraints that leave nothing.
+        let empty = Domain::unit_box(2)
+            .with_constraints(vec![cut(vec![1.0, 0.0], -1.0)])
+            .unwrap();
+        let err = frame(empty).err().unwrap().to_string();
+        assert!(err.contains("empty or flat"), "{err}");
+        let err = frame(Domain::unit_box(3)).err().unwrap().to_string();
+        assert!(err.contains("3 inputs"), "{err}");
     }
 }
