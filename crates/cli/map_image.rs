@@ -20,14 +20,27 @@ const DEFAULT_WIDTH: u32 = 800;
 /// Width of the class legend beside the map.
 const LEGEND_WIDTH: u32 = 120;
 
-/// Fills of the classes: the plots' palette without black, then its lighter mixes.
+/// Class fills: matplotlib's tab10, the plots' palette (after black) with pink, olive and
+/// cyan added.
+const TAB10: [RGBColor; 10] = [
+    COLORS[1],
+    COLORS[2],
+    COLORS[3],
+    COLORS[4],
+    COLORS[5],
+    COLORS[6],
+    RGBColor(227, 119, 194),
+    COLORS[7],
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// Fill of a class: tab10, then the same ten halfway to white.
 fn class_color(class: usize) -> RGBColor {
-    let base = &COLORS[1..];
-    let c = base[class % base.len()];
-    if (class / base.len()).is_multiple_of(2) {
+    let c = TAB10[class % TAB10.len()];
+    if (class / TAB10.len()).is_multiple_of(2) {
         c
     } else {
-        // A second round: halfway to white.
         RGBColor(c.0 / 2 + 128, c.1 / 2 + 128, c.2 / 2 + 128)
     }
 }
