@@ -177,7 +177,6 @@ fn a_time_limit_gives_a_partial_map() {
             ..CountSettings::default()
         },
         classes: false,
-        labels: None,
     };
     let cancel = CancelToken::new();
     let result = map(&problem, &settings, &Run::quiet(1, &cancel)).unwrap();
@@ -431,4 +430,60 @@ fn thin_regions_keep_their_polygons() {
             assert_eq!(pattern_line(&net.pattern(&c), &widths), r.bits);
         }
     }
+}
+
+#[test]
+fn a_plane_through_three_digits_is_mapped_in_u_v_with_its_points() {
+    let net = data("example-784-8-6-10.onnx");
+    let digits = format!("plane:mnist:{}:0,1,2", path_str(&data("mnist-tiny/digits")));
+    let out = mipbound(&[
+        "map",
+        path_str(&net),
+        "--box",
+        "none",
+        "--domain",
+        &digits,
+        "--json",
+        "--color",
+        "class",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["axes"], serde_json::json!(["u", "v"]));
+    let points: Vec<(String, f64, f64)> = report["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let at = &p["at"];
+            (
+                p["label"].as_str().unwrap().to_string(),
+                at[0].as_f64().unwrap(),
+                at[1].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        points,
+        vec![
+            ("A".into(), 0.0, 0.0),
+            ("B".into(), 1.0, 0.0),
+            ("C".into(), 0.0, 1.0)
+        ]
+    );
+    let regions = report["regions"].as_array().unwrap();
+    let total: f64 = regions.iter().map(|r| r["area"].as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() <= 1e-9, "{total}");
+    // The count over the same plane agrees.
+    let count = mipbound(&[
+        "count",
+        path_str(&net),
+        "--box",
+        "none",
+        "--domain",
+        &digits,
+        "--json",
+    ]);
+    let counted: serde_json::Value = serde_json::from_slice(&count.stdout).unwrap();
+    assert_eq!(counted["regions"], regions.len());
 }

@@ -201,8 +201,13 @@ fn centroid(poly: &Polygon) -> [f64; 2] {
 /// splitting convex polygons with every unit's lines (breakpoints, maxout ties), layer
 /// by layer.
 pub fn count_2d(net: &Network, lo: f64, hi: f64) -> usize {
+    count_2d_keeping(net, lo, hi, 1e-14 * (hi - lo) * (hi - lo))
+}
+
+/// [`count_2d`], keeping every piece larger than `min_area` (pieces below it are taken for
+/// rounding slivers).
+pub fn count_2d_keeping(net: &Network, lo: f64, hi: f64, min_area: f64) -> usize {
     assert_eq!(net.input_dim(), 2);
-    let min_area = 1e-14 * (hi - lo) * (hi - lo);
     let square: Polygon = vec![[lo, lo], [hi, lo], [hi, hi], [lo, hi]];
     let mut cells = vec![(square, AffineMap::identity(2))];
     for layer in net.hidden_layers() {

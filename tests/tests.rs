@@ -4,6 +4,7 @@ mod activations;
 mod bad_input;
 mod bounds;
 mod cli;
+mod domains;
 mod estimate;
 mod exact;
 mod formats;

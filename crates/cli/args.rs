@@ -62,14 +62,20 @@ pub struct NetArgs {
     /// Read the file in this format instead of guessing from the extension.
     #[arg(long, value_name = "onnx|dat|json")]
     pub format: Option<Format>,
-    /// Input domain: the box [LO, HI]^n0.
+    /// The input box: [LO, HI]^n0, a FILE of two lines (per-coordinate lower and upper
+    /// bounds), or `none` (no clipping). Every domain but `all` lies inside it.
     #[arg(
         long = "box",
-        value_name = "LO,HI",
+        value_name = "LO,HI|FILE|none",
         default_value = "0,1",
         allow_hyphen_values = true
     )]
     pub domain: String,
+    /// The domain [default: the input box]: `all`, `polytope:FILE`, `ball:POINTS,RADIUS`,
+    /// `segment:POINTS`, `plane:POINTS` or `affine:POINTS`; POINTS is a text, .npy or .json
+    /// file, or `mnist:DIR:I,J,...` (test images by index).
+    #[arg(long = "domain", value_name = "SPEC", allow_hyphen_values = true)]
+    pub domain_spec: Option<String>,
 }
 
 /// `mipbound count`.
@@ -363,7 +369,7 @@ pub struct BatchArgs {
     /// Output folder: results.jsonl and results.csv (per shard: results.shard-I-of-N.*).
     #[arg(long)]
     pub out: PathBuf,
-    /// Input domain: the box [LO, HI]^n0.
+    /// The input box [LO, HI]^n0.
     #[arg(
         long = "box",
         value_name = "LO,HI",
@@ -371,6 +377,9 @@ pub struct BatchArgs {
         allow_hyphen_values = true
     )]
     pub domain: String,
+    /// The domain inside the input box, as for `count --domain` [default: the input box].
+    #[arg(long = "domain", value_name = "SPEC", allow_hyphen_values = true)]
+    pub domain_spec: Option<String>,
     /// Time limit of each exact count.
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0, allow_negative_numbers = true, value_parser = values::seconds)]
     pub exact_time_limit: f64,

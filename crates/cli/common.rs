@@ -3,15 +3,20 @@
 use std::sync::OnceLock;
 
 use anyhow::Result;
+use mipbound_experiment::domains::DomainSpec;
 use mipbound_experiment::run::threads;
 use mipbound_experiment::{CancelToken, Problem, Run};
 
 use crate::args::{MilpArgs, NetArgs};
 use crate::progress::Bars;
 
-/// Reads the network named by the arguments and its box.
+/// Reads the network named by the arguments and its domain.
 pub fn load_problem(args: &NetArgs) -> Result<Problem> {
-    Problem::load(&args.net, args.format, &args.domain)
+    let spec = match &args.domain_spec {
+        Some(spec) => DomainSpec::parse(spec)?,
+        None => DomainSpec::InputBox,
+    };
+    Problem::load_with_domain(&args.net, args.format, &args.domain, &spec)
 }
 
 /// The token Ctrl-C cancels: runs stop between nodes and the command reports what it has.

@@ -154,13 +154,17 @@ fn title(result: &MapResult) -> String {
         |n| n.to_string_lossy().into(),
     );
     let n = result.regions.len();
-    if result.complete {
-        format!("{name}: {n} regions on {}", result.network.domain)
+    // A long domain description (a plane through named points) would not fit.
+    let domain = &result.network.domain;
+    let on = if domain.chars().count() <= 30 {
+        format!(" on {domain}")
     } else {
-        format!(
-            "{name}: at least {n} regions on {} ({})",
-            result.network.domain, result.status
-        )
+        String::new()
+    };
+    if result.complete {
+        format!("{name}: {n} regions{on}")
+    } else {
+        format!("{name}: at least {n} regions{on} ({})", result.status)
     }
 }
 

@@ -36,6 +36,7 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
         bounds_time_limit: (!args.no_activation_bound).then_some(args.bounds_time_limit),
         seed: args.seed,
         domain: parse_box_pair(&args.domain)?,
+        domain_spec: args.domain_spec.clone(),
     };
     let batch = BatchRun {
         settings: &settings,

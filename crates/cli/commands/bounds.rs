@@ -18,6 +18,7 @@ pub fn run(args: BoundsArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut rows = network_rows(&report.network);
+    rows.push(row("bounds", &report.domain_note));
     rows.push(row("seed", "0 (HiGHS random_seed; no other randomness)"));
     print_table(&rows);
     println!();

@@ -167,7 +167,7 @@ fn print_text(r: &EstimateResult) {
                 if u.activation_applies {
                     "not computed".into()
                 } else {
-                    "not applicable (ReLU only)".into()
+                    "not applicable (ReLU nets on bounded domains only)".into()
                 },
                 "-".into(),
                 "-".into(),

@@ -14,6 +14,9 @@ use crate::common::load_problem;
 pub fn run(args: FormulateArgs) -> Result<ExitCode> {
     refuse_overwrite("--out", &args.out, &[&args.net.net])?;
     let problem = load_problem(&args.net)?;
+    if problem.is_everywhere() {
+        bail!("--domain all: the big-M MILP needs finite bounds; give a bounded domain");
+    }
     let (net, domain) = (problem.network(), problem.domain());
     let ext = args
         .out

@@ -46,7 +46,6 @@ pub fn run(args: MapArgs) -> Result<ExitCode> {
             ..CountSettings::default()
         },
         classes: by_class,
-        labels: None,
     };
     let result = with_run(Some(1), |run| map(&problem, &settings, run))?;
     if let Some(out) = &args.out {

@@ -9,17 +9,16 @@ use anyhow::{Context, Result, bail};
 use mipbound_bounds::analytic::serra2018_theorem1;
 use mipbound_bounds::architecture::{HiddenActivations, architecture_upper_bound};
 use mipbound_bounds::log2;
-use mipbound_formulation::Domain;
-use mipbound_network::Network;
 use mipbound_parity::XorWidth;
 use mipbound_search::{Limits, RegionSearch, SearchSettings, SearchStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{MilpSettings, activation};
+use crate::domains::DomainSpec;
 use crate::estimate::{Plan, TrialSpec, WidthReport, plan_from, run_exact, run_trials};
 use crate::files::refuse_overwrite;
 use crate::limits::check_seconds;
-use crate::problem::parse_box;
+use crate::problem::{Problem, parse_box};
 use crate::records::{
     BatchRecord, ExactRecord, WidthRecord, append_record, read_records, results_paths,
     write_records,
@@ -44,14 +43,30 @@ pub struct BatchSettings {
     pub bounds_time_limit: Option<f64>,
     /// Seed of the XOR streams; network `i` of the list uses `seed + i`. [default: 0]
     pub seed: u64,
-    /// The box `[lo, hi]^n0`. [default: [0, 1]]
+    /// The input box `[lo, hi]^n0`. [default: [0, 1]]
     pub domain: [f64; 2],
+    /// A domain spec inside the input box (`--domain`); `None`: the input box.
+    pub domain_spec: Option<String>,
 }
 
 impl BatchSettings {
-    /// The box for a network with `dim` inputs.
-    pub fn domain(&self, dim: usize) -> Result<Domain> {
-        parse_box(&format!("{},{}", self.domain[0], self.domain[1]), dim)
+    /// Checks the box and the domain spec.
+    pub fn check_domain(&self) -> Result<()> {
+        parse_box(&format!("{},{}", self.domain[0], self.domain[1]), 1)?;
+        self.spec().map(|_| ())
+    }
+
+    fn spec(&self) -> Result<DomainSpec> {
+        match &self.domain_spec {
+            Some(spec) => DomainSpec::parse(spec),
+            None => Ok(DomainSpec::InputBox),
+        }
+    }
+
+    /// The network at `path` over the batch's domain.
+    pub fn problem(&self, path: &Path) -> Result<Problem> {
+        let box_spec = format!("{},{}", self.domain[0], self.domain[1]);
+        Problem::load_with_domain(path, None, &box_spec, &self.spec()?)
     }
 }
 
@@ -66,6 +81,7 @@ impl Default for BatchSettings {
             bounds_time_limit: Some(120.0),
             seed: 0,
             domain: [0.0, 1.0],
+            domain_spec: None,
         }
     }
 }
@@ -142,7 +158,7 @@ pub fn check_settings(s: &BatchSettings, milp: &MilpSettings) -> Result<(Vec<Xor
         ("bounds_time_limit", s.bounds_time_limit),
     ])?;
     milp.check()?;
-    s.domain(1)?;
+    s.check_domain()?;
     Ok((widths, plan))
 }
 
@@ -178,8 +194,7 @@ pub fn run_batch(
     for &i in &todo {
         let name = nets[i].display().to_string();
         if !done.iter().any(|r| r.network == name) {
-            let net = mipbound_network::formats::load(&nets[i], None)?;
-            s.domain(net.input_dim())?;
+            s.problem(&nets[i])?;
         }
     }
     std::fs::create_dir_all(batch.out)
@@ -230,14 +245,16 @@ fn measure(
     // Each network has its own XOR streams: the same sequences for every network would
     // tie their estimates together.
     let seed = s.seed.wrapping_add(index as u64);
-    let net: Network = mipbound_network::formats::load(path, None)?;
-    let relu = HiddenActivations::of(&net) == HiddenActivations::Relu;
-    let domain: Domain = s.domain(net.input_dim())?;
+    let problem = s.problem(path)?;
+    let (net, domain) = (problem.network(), problem.domain());
+    let bound_net = problem.bound_network();
+    let relu =
+        HiddenActivations::of(bound_net) == HiddenActivations::Relu && !problem.is_everywhere();
     let settings = SearchSettings {
         seed,
         ..SearchSettings::default()
     };
-    let search = RegionSearch::new(&net, &domain, settings)?;
+    let search = RegionSearch::new(net, domain, settings)?;
     let exact = match s.exact_time_limit {
         Some(limit) => {
             let limits = Limits::time_limit(Some(limit)).with_interrupt(run.cancel.flag());
@@ -268,13 +285,15 @@ fn measure(
     }
     let mipbound_seconds = started.elapsed().as_secs_f64();
     let activation = match s.bounds_time_limit {
-        Some(budget) if relu => Some(activation(&net, &domain, batch.milp, Some(budget))?.1),
+        Some(budget) if relu => Some(activation(net, domain, batch.milp, Some(budget))?.1),
         _ => None,
     };
-    let theorem1 = relu.then(|| serra2018_theorem1(net.input_dim(), &net.hidden_widths()));
-    let (architecture, architecture_name) = architecture_upper_bound(&net);
+    let theorem1 =
+        relu.then(|| serra2018_theorem1(bound_net.input_dim(), &bound_net.hidden_widths()));
+    let (architecture, architecture_name) = architecture_upper_bound(bound_net);
+    let original = problem.original();
     let mut activations: Vec<String> = Vec::new();
-    for layer in net.hidden_layers() {
+    for layer in original.hidden_layers() {
         let name = layer.activation.name();
         if !activations.contains(&name) {
             activations.push(name);
@@ -283,11 +302,14 @@ fn measure(
     Ok(Some(BatchRecord {
         index,
         network: path.display().to_string(),
-        input_dim: net.input_dim(),
-        hidden_widths: net.hidden_widths(),
+        input_dim: original.input_dim(),
+        hidden_widths: original.hidden_widths(),
         hidden_activation: Some(activations.join(",")),
-        domain: domain.describe(),
-        test_accuracy: net.metadata().get("test_accuracy").and_then(|v| v.as_f64()),
+        domain: problem.summary().domain,
+        test_accuracy: original
+            .metadata()
+            .get("test_accuracy")
+            .and_then(|v| v.as_f64()),
         exact,
         mipbound: reports.iter().map(width_record).collect(),
         mipbound_seconds,

@@ -21,6 +21,7 @@ use mipbound_search::deadline_after;
 use serde::{Deserialize, Serialize};
 
 use crate::VERSION;
+use crate::domains::InputMap;
 use crate::limits::check_seconds;
 use crate::problem::{NetworkSummary, Problem};
 
@@ -107,6 +108,8 @@ pub struct BoundsResult {
     pub version: String,
     /// The network and domain.
     pub network: NetworkSummary,
+    /// Which network the bounds are about and why they hold on the domain.
+    pub domain_note: String,
     /// Every bound of the catalogue, applicable or not.
     pub bounds: Vec<BoundEntry>,
     /// `None` for networks other than ReLU.
@@ -146,6 +149,24 @@ impl MilpSettings {
     }
 }
 
+/// Why the catalogue's bounds hold on the problem's domain.
+fn domain_note(problem: &Problem) -> String {
+    let n0 = problem.original().input_dim();
+    match problem.input_map() {
+        InputMap::Identity => {
+            format!("bounds on regions of R^{n0}; they hold on every subset, this domain included")
+        }
+        InputMap::Affine(slice) => format!(
+            "bounds of the network composed with the slice's map (n0 = {}): they hold on the {}-dimensional slice",
+            slice.directions.len(),
+            slice.directions.len()
+        ),
+        InputMap::Cone { .. } => format!(
+            "bounds on regions of R^{n0}; the activation-based bound needs a bounded domain and is not computed"
+        ),
+    }
+}
+
 /// Every bound of the catalogue for the problem, and the activation-based bound (ReLU
 /// networks) within `time_limit` seconds of MILPs.
 pub fn bounds(
@@ -155,16 +176,18 @@ pub fn bounds(
 ) -> Result<BoundsResult> {
     milp.check()?;
     check_seconds(&[("--time-limit", time_limit)])?;
-    let (net, domain) = (problem.network(), problem.domain());
-    let activation = if HiddenActivations::of(net) == HiddenActivations::Relu {
-        Some(activation(net, domain, milp, time_limit)?.1)
-    } else {
-        None
-    };
+    let (net, domain) = (problem.bound_network(), problem.domain());
+    let activation =
+        if HiddenActivations::of(net) == HiddenActivations::Relu && !problem.is_everywhere() {
+            Some(activation(problem.network(), domain, milp, time_limit)?.1)
+        } else {
+            None
+        };
     Ok(BoundsResult {
         command: "bounds".into(),
         version: VERSION.into(),
         network: problem.summary(),
+        domain_note: domain_note(problem),
         bounds: catalogue(net, activation.as_ref()),
         activation,
         seed: 0,

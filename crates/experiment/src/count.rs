@@ -222,7 +222,7 @@ pub fn count(
         return Err(e.into());
     }
     let stats = outcome.stats;
-    let (upper_bound, upper_bound_name) = architecture_upper_bound(net);
+    let (upper_bound, upper_bound_name) = architecture_upper_bound(problem.bound_network());
     Ok(CountResult {
         command: "count".into(),
         version: VERSION.into(),

@@ -361,7 +361,8 @@ pub fn estimate(
         ..SearchSettings::default()
     };
     let search = RegionSearch::new(net, domain, search_settings)?;
-    let relu = HiddenActivations::of(net) == HiddenActivations::Relu;
+    let relu = HiddenActivations::of(problem.bound_network()) == HiddenActivations::Relu
+        && !problem.is_everywhere();
     let activation_wanted = relu && settings.activation_bound;
     let deadline = settings.time_limit.and_then(|s| deadline_after(start, s));
     // The budget covers the whole run: when the exact count or the activation bound
@@ -397,7 +398,8 @@ pub fn estimate(
         let budget = within(Some(settings.bounds_time_limit), deadline);
         Some(activation(net, domain, &settings.milp, budget)?.1)
     };
-    let (architecture, architecture_name): (BigUint, _) = architecture_upper_bound(net);
+    let (architecture, architecture_name): (BigUint, _) =
+        architecture_upper_bound(problem.bound_network());
     Ok(EstimateResult {
         command: "estimate".into(),
         version: VERSION.into(),

@@ -15,11 +15,13 @@ Errors are `anyhow` errors whose `{:#}` rendering is the one-line message the CL
 pub mod batch;
 pub mod catalogue;
 pub mod count;
+pub mod domains;
 pub mod estimate;
 pub mod files;
 pub mod inspect;
 pub mod limits;
 pub mod map;
+pub mod points;
 pub mod polygon;
 pub mod problem;
 pub mod records;

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::VERSION;
 use crate::count::CountSettings;
+use crate::domains::InputMap;
 use crate::polygon::{self, HalfPlane, Point};
 use crate::problem::{NetworkSummary, Problem};
 use crate::regions::{Next, RegionStream};
@@ -44,18 +45,6 @@ pub struct MapSettings {
     pub count: CountSettings,
     /// Split each region along the decision boundaries.
     pub classes: bool,
-    /// Axis names and marked points, for a domain with its own coordinates (a plane's `u`,
-    /// `v` and its points A, B, C); by default the axes are the inputs `x1`, `x2`.
-    pub labels: Option<MapLabels>,
-}
-
-/// How a map names its axes and which points it marks.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MapLabels {
-    /// The two axes' names (the second one empty for a strip).
-    pub axes: [String; 2],
-    /// Points to mark and label, in map coordinates.
-    pub points: Vec<MapPoint>,
 }
 
 /// A labelled point of the map (a plane's defining points).
@@ -87,7 +76,8 @@ pub struct MapRegion {
     pub bits: String,
     /// Each hidden unit's piece (ReLU: 1 active; maxout: the winning row), layer-major.
     pub pieces: Vec<usize>,
-    /// A point inside the region, in the network's input coordinates.
+    /// A point inside the region, in the search's coordinates (the inputs on a box, `u` on
+    /// a slice): one or two values.
     pub witness: Vec<f64>,
     /// Vertices, in map coordinates, counter-clockwise.
     pub polygon: Vec<Point>,
@@ -149,6 +139,9 @@ struct Frame {
 
 impl Frame {
     fn new(problem: &Problem) -> Result<Self> {
+        if problem.is_everywhere() {
+            bail!("map draws bounded domains: --domain all is the whole unbounded space");
+        }
         let d = problem.domain();
         let (lo, hi) = (d.lower(), d.upper());
         let (dimension, rect) = match d.dim() {
@@ -157,10 +150,16 @@ impl Frame {
                 1,
                 polygon::rectangle([lo[0], 0.0], [hi[0], STRIP * (hi[0] - lo[0])]),
             ),
-            n => bail!(
-                "map draws 2-D domains: the network has {n} inputs (a map needs 1 or 2, or a \
-                 plane or segment domain)"
-            ),
+            n => match problem.input_map() {
+                InputMap::Identity => bail!(
+                    "map draws 2-D domains: the network has {n} inputs (give a 1- or 2-input \
+                     network, or --domain plane:POINTS or segment:POINTS)"
+                ),
+                _ => bail!(
+                    "map draws 2-D domains: the domain has {n} dimensions (give --domain \
+                     plane:POINTS or segment:POINTS)"
+                ),
+            },
         };
         let mut frame = Self {
             dimension,
@@ -175,6 +174,37 @@ impl Frame {
             bail!("the domain {} is empty or flat in the map", d.describe());
         }
         Ok(frame)
+    }
+
+    /// A search point's place on the map.
+    fn place(&self, point: &[f64]) -> Point {
+        place(self.dimension, &self.domain, point)
+    }
+
+    /// The axes' names and the labelled points: `u`, `v` and a slice's defining points, or
+    /// the inputs `x1`, `x2`.
+    fn labels(&self, problem: &Problem) -> ([String; 2], Vec<MapPoint>) {
+        let second = |name: &str| {
+            if self.dimension == 2 {
+                name.to_string()
+            } else {
+                String::new()
+            }
+        };
+        match problem.input_map() {
+            InputMap::Affine(slice) => (
+                ["u".into(), second("v")],
+                slice
+                    .points
+                    .iter()
+                    .map(|(label, u)| MapPoint {
+                        label: label.clone(),
+                        at: self.place(u),
+                    })
+                    .collect(),
+            ),
+            _ => (["x1".into(), second("x2")], Vec::new()),
+        }
     }
 
     /// `a . x + c >= 0` in map coordinates (a 1-D `x` is the first one).
@@ -358,7 +388,7 @@ pub fn map(problem: &Problem, settings: &MapSettings, run: &Run<'_>) -> Result<M
             index: regions.len(),
             bits: region.bits,
             pieces: region.pieces,
-            witness: region.witness,
+            witness: region.search_point,
             area: polygon::area(&poly),
             polygon: poly,
             classes,
@@ -367,23 +397,16 @@ pub fn map(problem: &Problem, settings: &MapSettings, run: &Run<'_>) -> Result<M
     }
     progress.finish();
     let end = stream.finish()?;
+    let (axes, points) = frame.labels(problem);
     Ok(MapResult {
         command: "map".into(),
         version: VERSION.into(),
         network: problem.summary(),
         dimension: frame.dimension,
-        axes: match &settings.labels {
-            Some(labels) => labels.axes.clone(),
-            None if frame.dimension == 2 => ["x1".into(), "x2".into()],
-            None => ["x1".into(), String::new()],
-        },
+        axes,
         domain_area: polygon::area(&frame.domain),
         domain: frame.domain,
-        points: settings
-            .labels
-            .as_ref()
-            .map(|l| l.points.clone())
-            .unwrap_or_default(),
+        points,
         regions,
         complete: end.complete,
         status: end.status,
@@ -392,13 +415,17 @@ pub fn map(problem: &Problem, settings: &MapSettings, run: &Run<'_>) -> Result<M
     })
 }
 
-/// Where a region's witness sits on the map (a 1-D witness at mid-strip).
+/// Where a region's witness (a search point) sits on the map: a 1-D point at mid-strip.
 pub fn witness_point(result: &MapResult, witness: &[f64]) -> Point {
-    if result.dimension == 2 {
-        [witness[0], witness[1]]
+    place(result.dimension, &result.domain, witness)
+}
+
+fn place(dimension: usize, domain: &[Point], point: &[f64]) -> Point {
+    if dimension == 2 {
+        [point[0], point[1]]
     } else {
-        let top = result.domain.iter().fold(0.0, |m: f64, p| m.max(p[1]));
-        [witness[0], 0.5 * top]
+        let top = domain.iter().fold(0.0, |m: f64, p| m.max(p[1]));
+        [point[0], 0.5 * top]
     }
 }
 

@@ -10,44 +10,115 @@ use mipbound_network::formats::Format;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::domains::{DomainSpec, InputMap, build, parse_input_box};
+
 /// A network and the domain its regions are counted over.
+///
+/// The search may run on a transformed network: composed with the map of an affine slice,
+/// or made homogeneous for the whole space (see [`crate::domains`]). [`Problem::network`]
+/// and [`Problem::domain`] are what the search runs on, [`Problem::original`] the network
+/// as given, and [`Problem::input_map`] takes search points back to its inputs.
 #[derive(Debug, Clone)]
 pub struct Problem {
     network: Network,
     domain: Domain,
+    original: Network,
+    map: InputMap,
+    description: String,
     source: String,
     hash: String,
 }
 
 impl Problem {
-    /// Wraps a network already in memory; `source` says where it came from (a path,
-    /// `<arrays>`, `<torch>`). The domain's dimension must be the network's.
+    /// Wraps a network already in memory over a box; `source` says where it came from (a
+    /// path, `<arrays>`, `<torch>`). The domain's dimension must be the network's.
     pub fn new(network: Network, domain: Domain, source: impl Into<String>) -> Result<Self> {
         domain.check_dim(network.input_dim())?;
         let hash = network_hash(&network);
         Ok(Self {
+            original: network.clone(),
             network,
+            description: domain.describe(),
             domain,
+            map: InputMap::Identity,
             source: source.into(),
             hash,
         })
     }
 
-    /// Reads a network file (format from the extension unless given) and the box `LO,HI`.
-    pub fn load(path: &Path, format: Option<Format>, box_spec: &str) -> Result<Self> {
-        let network = mipbound_network::formats::load(path, format)?;
-        let domain = parse_box(box_spec, network.input_dim())?;
-        Self::new(network, domain, path.display().to_string())
+    /// A network over the domain `spec` (see [`DomainSpec::parse`]) inside the input box
+    /// `box_spec` (`LO,HI`, a file of two lines, or `none`).
+    pub fn with_domain(
+        network: Network,
+        source: impl Into<String>,
+        box_spec: &str,
+        spec: &DomainSpec,
+    ) -> Result<Self> {
+        let input_box = match spec {
+            DomainSpec::Everywhere => None,
+            _ => parse_input_box(box_spec, network.input_dim())?,
+        };
+        let built = build(&network, input_box.as_ref(), spec)?;
+        built.domain.check_dim(built.network.input_dim())?;
+        Ok(Self {
+            hash: network_hash(&network),
+            original: network,
+            network: built.network,
+            domain: built.domain,
+            map: built.map,
+            description: built.description,
+            source: source.into(),
+        })
     }
 
-    /// The network.
+    /// Reads a network file (format from the extension unless given) and the box `LO,HI`.
+    pub fn load(path: &Path, format: Option<Format>, box_spec: &str) -> Result<Self> {
+        Self::load_with_domain(path, format, box_spec, &DomainSpec::InputBox)
+    }
+
+    /// Reads a network file over the domain `spec` inside the input box `box_spec`.
+    pub fn load_with_domain(
+        path: &Path,
+        format: Option<Format>,
+        box_spec: &str,
+        spec: &DomainSpec,
+    ) -> Result<Self> {
+        let network = mipbound_network::formats::load(path, format)?;
+        Self::with_domain(network, path.display().to_string(), box_spec, spec)
+    }
+
+    /// The network the search runs on.
     pub fn network(&self) -> &Network {
         &self.network
     }
 
-    /// The domain.
+    /// The domain the search runs on.
     pub fn domain(&self) -> &Domain {
         &self.domain
+    }
+
+    /// The network as given.
+    pub fn original(&self) -> &Network {
+        &self.original
+    }
+
+    /// Takes search points to the original network's inputs.
+    pub fn input_map(&self) -> &InputMap {
+        &self.map
+    }
+
+    /// Whether the domain is all of R^n0.
+    pub fn is_everywhere(&self) -> bool {
+        matches!(self.map, InputMap::Cone { .. })
+    }
+
+    /// The network whose architecture bounds hold on the domain: the composed network on a
+    /// k-dimensional slice (its input dimension is k), the original one otherwise.
+    pub fn bound_network(&self) -> &Network {
+        match self.map {
+            InputMap::Cone { .. } => &self.original,
+            _ => &self.network,
+        }
     }
 
     /// Where the network came from.
@@ -66,10 +137,10 @@ impl Problem {
         NetworkSummary {
             path: self.source.clone(),
             hash: self.hash.clone(),
-            input_dim: self.network.input_dim(),
-            hidden_widths: self.network.hidden_widths(),
-            parameters: self.network.num_parameters(),
-            domain: self.domain.describe(),
+            input_dim: self.original.input_dim(),
+            hidden_widths: self.original.hidden_widths(),
+            parameters: self.original.num_parameters(),
+            domain: self.description.clone(),
         }
     }
 }

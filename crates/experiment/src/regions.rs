@@ -12,6 +12,7 @@ use mipbound_search::{Flow, Limits, PatternHooks, RegionSearch};
 use ndarray::{Array1, Array2};
 
 use crate::count::CountSettings;
+use crate::domains::InputMap;
 use crate::problem::Problem;
 use crate::run::CancelToken;
 
@@ -35,8 +36,11 @@ pub struct Region {
     pub pieces: Vec<usize>,
     /// The pattern's bit code, as `count --patterns` writes it.
     pub bits: String,
-    /// A point inside the region.
+    /// A point inside the region, in the network's input space.
     pub witness: Vec<f64>,
+    /// The same point in the search's coordinates (u for a slice, `(y, s)` for all of
+    /// R^n0; the witness itself on a box).
+    pub search_point: Vec<f64>,
     /// The network's affine map on the region, when asked for.
     pub map: Option<AffineMap>,
 }
@@ -90,8 +94,8 @@ impl RegionStream {
                     RegionSearch::new(problem.network(), problem.domain(), settings.search())?;
                 let limits = Limits::time_limit(settings.time_limit).with_interrupt(flag);
                 let mut hooks = Sender {
-                    net: problem.network(),
-                    widths: problem.network().layer_bits(),
+                    problem: &problem,
+                    widths: problem.original().layer_bits(),
                     maps,
                     tx,
                     sent: 0,
@@ -156,8 +160,8 @@ impl Drop for RegionStream {
     }
 }
 
-struct Sender<'n> {
-    net: &'n Network,
+struct Sender<'p> {
+    problem: &'p Problem,
     widths: Vec<usize>,
     maps: bool,
     tx: SyncSender<Region>,
@@ -166,12 +170,22 @@ struct Sender<'n> {
 }
 
 impl PatternHooks for Sender<'_> {
-    fn region(&mut self, pattern: &Pattern, witness: &[f64]) -> Flow {
-        let (pieces, map) = pieces_and_map(self.net, witness, self.maps);
+    fn region(&mut self, pattern: &Pattern, point: &[f64]) -> Flow {
+        // The pattern, pieces and map are the original network's at the input point: on a
+        // slice they are the composed network's, on all of R^n0 the homogeneous network
+        // has other units.
+        let net = self.problem.original();
+        let x = self.problem.input_map().to_input(point);
+        let (pieces, map) = pieces_and_map(net, &x, self.maps);
+        let bits = match self.problem.input_map() {
+            InputMap::Identity => pattern_line(pattern, &self.widths),
+            _ => pattern_line(&net.pattern(&x), &self.widths),
+        };
         let region = Region {
             pieces,
-            bits: pattern_line(pattern, &self.widths),
-            witness: witness.to_vec(),
+            bits,
+            witness: x,
+            search_point: point.to_vec(),
             map,
         };
         if self.tx.send(region).is_err() {
