@@ -12,6 +12,7 @@ mod hostile;
 mod library;
 mod loader_fuzz;
 mod local;
+mod map;
 mod onnx_graphs;
 mod onnx_torch;
 mod oracle;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use mipbound_network::Activation;
 use mipbound_network::formats::Format;
 use mipbound_parity::XorWidth;
@@ -29,6 +29,9 @@ pub enum Command {
     Estimate(EstimateArgs),
     /// Every applicable upper bound (analytic and activation-based) with its source.
     Bounds(BoundsArgs),
+    /// Draw the regions of a 2-D domain (a 2-input network's box; a 1-input network as a
+    /// strip) as PNG or SVG, or write their polygons as JSON.
+    Map(MapArgs),
     /// Write the big-M MILP of the network (ICML 2018's counting model) as MPS or LP.
     Formulate(FormulateArgs),
     /// Show a network's layers, widths, parameters and stable units over the domain.
@@ -209,6 +212,43 @@ pub struct BoundsArgs {
     /// Print one JSON object instead of the tables.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `mipbound map`.
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Image file: .png or .svg.
+    #[arg(long, value_name = "FILE.png|FILE.svg")]
+    pub out: Option<PathBuf>,
+    /// Print the polygons (vertices in domain coordinates) and their patterns as one JSON
+    /// object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Fill colours: `region` (one colour per region) or `class` (each region split along
+    /// the decision boundaries, coloured by the winning output).
+    #[arg(long, value_enum, default_value_t = MapColor::Region)]
+    pub color: MapColor,
+    /// Image size in pixels: WIDTH or WIDTHxHEIGHT [default: 800 wide, height from the
+    /// domain's shape].
+    #[arg(long, value_name = "W[xH]", value_parser = values::image_size)]
+    pub size: Option<values::ImageSize>,
+    /// Stop after this many seconds and draw the regions found so far.
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = values::seconds)]
+    pub time_limit: Option<f64>,
+    /// Margin LP solver: `dense` (mipbound's dual simplex) or `highs`.
+    #[arg(long, value_name = "dense|highs", default_value = "dense")]
+    pub lp: LpBackend,
+}
+
+/// What a map's fill colours show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MapColor {
+    /// One colour per region.
+    Region,
+    /// The winning class (the output's argmax).
+    Class,
 }
 
 /// `mipbound formulate`.

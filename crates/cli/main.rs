@@ -3,7 +3,8 @@
 //! A thin front end: arguments (`args`, checked by `values`) become validated settings
 //! (`common`, one module per command in `commands`), the experiment library
 //! (`mipbound_experiment`) runs them, and the shared report sinks print the results: text
-//! tables, JSON and CSV (`report`, printed through `output`) and the plots (`plots`).
+//! tables, JSON and CSV (`report`, printed through `output`), the plots (`plots`) and
+//! region maps (`map_image`).
 //! Progress bars (`progress`) observe the runs; Ctrl-C cancels them. No command module
 //! imports another.
 
@@ -40,6 +41,7 @@ macro_rules! eprintln {
 mod args;
 mod commands;
 mod common;
+mod map_image;
 mod output;
 mod plots;
 mod progress;

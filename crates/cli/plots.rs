@@ -12,7 +12,8 @@ use mipbound_experiment::charts::{Chart, charts};
 use mipbound_experiment::records::BatchRecord;
 use mipbound_experiment::study::StudyConfig;
 
-const COLORS: [RGBColor; 8] = [
+/// The plots' palette (black, then the matplotlib tab10 colours), shared with the map sink.
+pub const COLORS: [RGBColor; 8] = [
     RGBColor(0, 0, 0),
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -31,7 +32,7 @@ const FONT_PATHS: &[&str] = &[
 ];
 
 /// Registers a TrueType font for plotters' text (`MIPBOUND_FONT` or a system DejaVu Sans).
-fn register_font() -> Result<()> {
+pub fn register_font() -> Result<()> {
     let env = std::env::var("MIPBOUND_FONT").ok();
     let path = env
         .iter()

@@ -44,6 +44,45 @@ fn whole<T: std::str::FromStr<Err = std::num::ParseIntError>>(text: &str) -> Res
     })
 }
 
+/// An image size in pixels: `WIDTH`, or `WIDTHxHEIGHT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageSize {
+    /// Width.
+    pub width: u32,
+    /// Height, when given.
+    pub height: Option<u32>,
+}
+
+/// Sides of an image, in pixels.
+const IMAGE_SIDES: std::ops::RangeInclusive<u32> = 100..=8000;
+
+/// `W` or `WxH`, each side from 100 to 8000 pixels.
+pub fn image_size(text: &str) -> Result<ImageSize, String> {
+    let side = |s: &str| -> Result<u32, String> {
+        let v: u32 = whole(s)?;
+        if IMAGE_SIDES.contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!(
+                "{v} pixels; each side must be from {} to {}",
+                IMAGE_SIDES.start(),
+                IMAGE_SIDES.end()
+            ))
+        }
+    };
+    let lower = text.trim().to_ascii_lowercase();
+    match lower.split_once('x') {
+        Some((w, h)) => Ok(ImageSize {
+            width: side(w)?,
+            height: Some(side(h)?),
+        }),
+        None => Ok(ImageSize {
+            width: side(&lower)?,
+            height: None,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +97,25 @@ mod tests {
         assert!(seconds("-0.5").unwrap_err().contains("negative"));
         assert!(seconds("NaN").unwrap_err().contains("NaN"));
         assert!(seconds("ten").unwrap_err().contains("not a number"));
+    }
+
+    #[test]
+    fn image_sizes() {
+        assert_eq!(
+            image_size("640x480"),
+            Ok(ImageSize {
+                width: 640,
+                height: Some(480)
+            })
+        );
+        assert_eq!(image_size("900").map(|s| s.height), Ok(None));
+        assert!(image_size("50").unwrap_err().contains("from 100 to 8000"));
+        assert!(image_size("640x").unwrap_err().contains("empty"));
+        assert!(
+            image_size("big")
+                .unwrap_err()
+                .contains("not a whole number")
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod formulate;
 mod generate;
 mod inspect;
 mod local;
+mod map;
 mod merge;
 mod study;
 mod train;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Count(args) => count::run(args),
         Command::Estimate(args) => estimate::run(args),
         Command::Bounds(args) => bounds::run(args),
+        Command::Map(args) => map::run(args),
         Command::Formulate(args) => formulate::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Generate(args) => generate::run(args),

@@ -2,8 +2,9 @@
 The experiment layer of mipbound, shared by its front ends (the `mipbound` CLI and the Python
 package): a [`Problem`] (a network and its domain, with provenance), runs that count
 ([`count`]), estimate ([`estimate`]), bound ([`catalogue`]) and describe ([`inspect`]) it,
-the region stream ([`regions`]), local region counts in balls around points ([`local`],
-[`points`], [`distribution`]), and the batch and study layer ([`batch`], [`records`],
+the region stream ([`regions`]), region maps of 2-D domains ([`map`], on [`polygon`]),
+local region counts in balls around points ([`local`], [`points`], [`distribution`]), and
+the batch and study layer ([`batch`], [`records`],
 [`study`], [`summary`]).
 
 Every result is a plain serialisable struct whose JSON is the CLI's `--json` output. A run
@@ -24,7 +25,9 @@ pub mod files;
 pub mod inspect;
 pub mod limits;
 pub mod local;
+pub mod map;
 pub mod points;
+pub mod polygon;
 pub mod problem;
 pub mod records;
 pub mod regions;
