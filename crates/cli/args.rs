@@ -57,14 +57,28 @@ pub enum Command {
     BenchLp(BenchLpArgs),
 }
 
-/// The network file and the domain.
+/// A network file and how to read it.
 #[derive(Debug, Args)]
-pub struct NetArgs {
+pub struct NetworkFile {
     /// Network file: .onnx, .dat/.txt (weights.dat) or .json.
     pub net: PathBuf,
     /// Read the file in this format instead of guessing from the extension.
     #[arg(long, value_name = "onnx|dat|json")]
     pub format: Option<Format>,
+}
+
+impl NetworkFile {
+    /// Reads the network.
+    pub fn load(&self) -> Result<mipbound_network::Network, mipbound_network::LoadError> {
+        mipbound_network::formats::load(&self.net, self.format)
+    }
+}
+
+/// The network file and the domain.
+#[derive(Debug, Args)]
+pub struct NetArgs {
+    #[command(flatten)]
+    pub file: NetworkFile,
     /// The input box: [LO, HI]^n0, a FILE of two lines (per-coordinate lower and upper
     /// bounds), or `none` (no clipping). Every domain but `all` lies inside it.
     #[arg(
@@ -298,11 +312,8 @@ pub struct GenerateArgs {
 /// `mipbound convert`.
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// Input network file.
-    pub net: PathBuf,
-    /// Read the input in this format instead of guessing from the extension.
-    #[arg(long, value_name = "onnx|dat|json")]
-    pub format: Option<Format>,
+    #[command(flatten)]
+    pub file: NetworkFile,
     /// Output file (format from the extension unless --to is given).
     #[arg(long)]
     pub out: PathBuf,
@@ -456,11 +467,8 @@ pub struct MergeArgs {
 /// `mipbound local`.
 #[derive(Debug, Args)]
 pub struct LocalArgs {
-    /// Network file: .onnx, .dat/.txt (weights.dat) or .json.
-    pub net: PathBuf,
-    /// Read the file in this format instead of guessing from the extension.
-    #[arg(long, value_name = "onnx|dat|json")]
-    pub format: Option<Format>,
+    #[command(flatten)]
+    pub file: NetworkFile,
     /// The input box each ball is cut to: [LO, HI]^n0, a FILE of two lines (per-coordinate
     /// lower and upper bounds), or `none` (balls not cut).
     #[arg(

@@ -16,7 +16,7 @@ pub fn load_problem(args: &NetArgs) -> Result<Problem> {
         Some(spec) => DomainSpec::parse(spec)?,
         None => DomainSpec::InputBox,
     };
-    Problem::load_with_domain(&args.net, args.format, &args.domain, &spec)
+    Problem::load_with_domain(&args.file.net, args.file.format, &args.domain, &spec)
 }
 
 /// The token Ctrl-C cancels: runs stop between nodes and the command reports what it has.

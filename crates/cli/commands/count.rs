@@ -7,14 +7,14 @@ use anyhow::{Context, Result};
 use mipbound_experiment::count::{CountResult, CountSettings, count};
 use mipbound_experiment::files::{PendingFile, refuse_overwrite};
 
-use super::EXIT_INTERRUPTED;
+use super::finish;
 use crate::args::CountArgs;
 use crate::common::{load_problem, with_run};
-use crate::report::{describe_stable, network_rows, print_json, print_table, row};
+use crate::report::{describe_stable, network_rows, print_table, row};
 
 pub fn run(args: CountArgs) -> Result<ExitCode> {
     if let Some(path) = &args.patterns {
-        refuse_overwrite("--patterns", path, &[&args.net.net])?;
+        refuse_overwrite("--patterns", path, &[&args.net.file.net])?;
     }
     let problem = load_problem(&args.net)?;
     let settings = CountSettings {
@@ -48,16 +48,7 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         None => count(&problem, &settings, run, None),
     })?;
     result.patterns_file = args.patterns.as_ref().map(|p| p.display().to_string());
-    if args.json {
-        print_json(&result)?;
-    } else {
-        print_text(&result);
-    }
-    Ok(if result.interrupted() {
-        ExitCode::from(EXIT_INTERRUPTED)
-    } else {
-        ExitCode::SUCCESS
-    })
+    finish(&result, args.json, result.interrupted(), print_text)
 }
 
 fn print_text(r: &CountResult) {

@@ -9,14 +9,14 @@ use mipbound_experiment::estimate::{
 };
 use mipbound_experiment::files::refuse_overwrite;
 
-use super::EXIT_INTERRUPTED;
+use super::finish;
 use crate::args::EstimateArgs;
 use crate::common::{load_problem, with_run};
-use crate::report::{network_rows, print_columns, print_json, print_table, row, write_csv};
+use crate::report::{network_rows, print_columns, print_table, row, write_csv};
 
 pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     if let Some(path) = &args.csv {
-        refuse_overwrite("--csv", path, &[&args.net.net])?;
+        refuse_overwrite("--csv", path, &[&args.net.file.net])?;
     }
     let problem = load_problem(&args.net)?;
     let settings = EstimateSettings {
@@ -40,16 +40,7 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     if let Some(path) = &args.csv {
         write_csv(path, &result.csv_rows())?;
     }
-    if args.json {
-        print_json(&result)?;
-    } else {
-        print_text(&result);
-    }
-    Ok(if result.interrupted {
-        ExitCode::from(EXIT_INTERRUPTED)
-    } else {
-        ExitCode::SUCCESS
-    })
+    finish(&result, args.json, result.interrupted, print_text)
 }
 
 fn print_text(r: &EstimateResult) {

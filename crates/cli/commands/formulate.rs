@@ -12,7 +12,7 @@ use crate::args::FormulateArgs;
 use crate::common::load_problem;
 
 pub fn run(args: FormulateArgs) -> Result<ExitCode> {
-    refuse_overwrite("--out", &args.out, &[&args.net.net])?;
+    refuse_overwrite("--out", &args.out, &[&args.net.file.net])?;
     let problem = load_problem(&args.net)?;
     if problem.is_everywhere() {
         bail!("--domain all: the big-M MILP needs finite bounds; give a bounded domain");
@@ -29,7 +29,7 @@ pub fn run(args: FormulateArgs) -> Result<ExitCode> {
     if HiddenActivations::of(net) != HiddenActivations::Relu {
         bail!(
             "{}: the big-M counting MILP is written for ReLU networks only; count takes this network",
-            args.net.net.display()
+            args.net.file.net.display()
         );
     }
     let bounds = UnitBounds::tightened(net, domain, 0)?;

@@ -13,14 +13,14 @@ use mipbound_experiment::files::refuse_overwrite;
 use mipbound_experiment::local::{LocalResult, LocalSettings, local};
 use mipbound_experiment::points::PointSource;
 
-use super::EXIT_INTERRUPTED;
+use super::finish;
 use crate::args::LocalArgs;
 use crate::common::with_run;
 use crate::plots::{BarChart, draw_bar_chart};
-use crate::report::{network_rows, print_columns, print_json, print_table, row, write_csv};
+use crate::report::{network_rows, print_columns, print_table, row, write_csv};
 
 pub fn run(args: LocalArgs) -> Result<ExitCode> {
-    let mut inputs: Vec<&Path> = vec![&args.net, Path::new(&args.input_box)];
+    let mut inputs: Vec<&Path> = vec![&args.file.net, Path::new(&args.input_box)];
     inputs.extend(args.points.as_deref());
     if let Some(path) = &args.csv {
         refuse_overwrite("--csv", path, &inputs)?;
@@ -51,7 +51,7 @@ pub fn run(args: LocalArgs) -> Result<ExitCode> {
         },
     };
     settings.check()?;
-    let network = mipbound_network::formats::load(&args.net, args.format)?;
+    let network = args.file.load()?;
     let dim = network.input_dim();
     let input_box = parse_input_box(&args.input_box, dim)?;
     let points = match (&args.points, &args.data, args.n) {
@@ -67,7 +67,7 @@ pub fn run(args: LocalArgs) -> Result<ExitCode> {
         .with_context(|| format!("--data {} --n {n}", dir.display()))?,
         _ => bail!("give --points FILE or --data DIR --n N"),
     };
-    let source = args.net.display().to_string();
+    let source = args.file.net.display().to_string();
     let result = with_run(args.threads, |run| {
         local(
             &network,
@@ -88,16 +88,7 @@ pub fn run(args: LocalArgs) -> Result<ExitCode> {
     if let Some(path) = &args.plot {
         draw_bar_chart(&histogram(&result), path)?;
     }
-    if args.json {
-        print_json(&result)?;
-    } else {
-        print_text(&result);
-    }
-    Ok(if result.interrupted {
-        ExitCode::from(EXIT_INTERRUPTED)
-    } else {
-        ExitCode::SUCCESS
-    })
+    finish(&result, args.json, result.interrupted, print_text)
 }
 
 /// The histogram of the counts, on the scale its bins were made on.

@@ -7,18 +7,18 @@ use mipbound_experiment::count::CountSettings;
 use mipbound_experiment::files::refuse_overwrite;
 use mipbound_experiment::map::{MapResult, MapSettings, map};
 
-use super::EXIT_INTERRUPTED;
+use super::finish;
 use crate::args::{MapArgs, MapColor};
 use crate::common::{load_problem, with_run};
 use crate::map_image::write_map;
-use crate::report::{network_rows, print_json, print_table, row};
+use crate::report::{network_rows, print_table, row};
 
 pub fn run(args: MapArgs) -> Result<ExitCode> {
     if args.out.is_none() && !args.json {
         bail!("map: give --out FILE.png|FILE.svg for the image, or --json for the polygons");
     }
     if let Some(out) = &args.out {
-        refuse_overwrite("--out", out, &[&args.net.net])?;
+        refuse_overwrite("--out", out, &[&args.net.file.net])?;
         let extension = out.extension().and_then(|e| e.to_str()).unwrap_or_default();
         if !matches!(extension.to_ascii_lowercase().as_str(), "png" | "svg") {
             bail!(
@@ -51,15 +51,8 @@ pub fn run(args: MapArgs) -> Result<ExitCode> {
     if let Some(out) = &args.out {
         write_map(&result, out, args.size, by_class)?;
     }
-    if args.json {
-        print_json(&result)?;
-    } else {
-        print_text(&result, args.out.as_deref());
-    }
-    Ok(if result.interrupted() {
-        ExitCode::from(EXIT_INTERRUPTED)
-    } else {
-        ExitCode::SUCCESS
+    finish(&result, args.json, result.interrupted(), |r| {
+        print_text(r, args.out.as_deref())
     })
 }
 

@@ -24,6 +24,26 @@ use crate::args::{Cli, Command};
 /// Exit code of a run stopped by Ctrl-C (its partial result is printed first).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
+/// Prints a run's result, as one JSON line (`json`) or as `text` prints it, and gives the
+/// exit code: [`EXIT_INTERRUPTED`] when Ctrl-C stopped the run.
+fn finish<T: serde::Serialize>(
+    result: &T,
+    json: bool,
+    interrupted: bool,
+    text: impl FnOnce(&T),
+) -> Result<ExitCode> {
+    if json {
+        crate::report::print_json(result)?;
+    } else {
+        text(result);
+    }
+    Ok(if interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 /// Runs the command and returns the process exit code.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
