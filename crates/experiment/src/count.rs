@@ -111,6 +111,8 @@ pub struct CountResult {
     pub lp_solver: String,
     /// Margin LPs handed from the dense solver to HiGHS.
     pub lp_fallbacks: u64,
+    /// Dual simplex pivots of the dense solver's margin LPs (0 with `highs`).
+    pub lp_iterations: u64,
     /// Seconds inside the LP solver.
     pub lp_seconds: f64,
     /// Stable units per hidden layer over the domain.
@@ -244,6 +246,7 @@ pub fn count(
         undecided_verdicts: stats.undecided,
         lp_solver: settings.lp.name().into(),
         lp_fallbacks: stats.lp_fallbacks,
+        lp_iterations: stats.lp_iterations,
         lp_seconds: stats.lp_seconds,
         stable_units: stable_units(search.bounds()),
         upper_bound: upper_bound.to_string(),

@@ -88,6 +88,7 @@ pub struct DenseMarginOracle {
     seed: u32,
     solves: u64,
     fallbacks: u64,
+    iterations: u64,
 }
 
 impl DenseMarginOracle {
@@ -125,6 +126,7 @@ impl DenseMarginOracle {
             seed,
             solves: 0,
             fallbacks: 0,
+            iterations: 0,
             permanent: 0,
         };
         for c in domain.constraints() {
@@ -611,6 +613,7 @@ impl DenseMarginOracle {
             d[q] = 0.0;
             d[p] = -theta;
             self.pivot(r, q, &w);
+            self.iterations += 1;
             side[q] = 0.0;
             side[p] = if below { 1.0 } else { -1.0 };
             self.state[p] = if below {
@@ -777,6 +780,10 @@ impl MarginOracle for DenseMarginOracle {
 
     fn fallbacks(&self) -> u64 {
         self.fallbacks
+    }
+
+    fn iterations(&self) -> u64 {
+        self.iterations
     }
 }
 

@@ -82,6 +82,10 @@ pub trait MarginOracle {
     fn fallbacks(&self) -> u64 {
         0
     }
+    /// Dual simplex pivots of the solves so far (0 when the solver does not say).
+    fn iterations(&self) -> u64 {
+        0
+    }
 }
 
 /// The margin LP on one warm HiGHS model: rows are pushed and popped with the search.

@@ -226,6 +226,8 @@ pub struct SearchStats {
     pub refreshed_rows: u64,
     /// Margin LPs the dense solver handed to HiGHS after numerical trouble.
     pub lp_fallbacks: u64,
+    /// Dual simplex pivots of the dense solver's margin LPs (0 with HiGHS).
+    pub lp_iterations: u64,
     /// Wall-clock seconds spent in margin LP solves.
     pub lp_seconds: f64,
 }
@@ -243,6 +245,7 @@ impl SearchStats {
         self.undecided += other.undecided;
         self.refreshed_rows += other.refreshed_rows;
         self.lp_fallbacks += other.lp_fallbacks;
+        self.lp_iterations += other.lp_iterations;
         self.lp_seconds += other.lp_seconds;
     }
 }
@@ -535,6 +538,7 @@ impl<'a> RegionSearch<'a> {
             Start::Subtree(sub) => dfs.explore_subproblem(sub)?,
         }
         dfs.stats.lp_fallbacks = dfs.oracle.fallbacks();
+        dfs.stats.lp_iterations = dfs.oracle.iterations();
         Ok((
             SearchOutcome {
                 status: dfs.status.unwrap_or(SearchStatus::Exhausted),
