@@ -5,7 +5,7 @@
 #
 # Networks are generated from fixed seeds (He-normal weights, bias std 0.1, domain [0,1]^n0):
 # 2-input [20,20], 8-input [12,12,12], 784-input [10,12], and 784-input [100,100] (MIPBound
-# only). "before" is HiGHS as the margin LP solver with the static unit order (the first
+# only); and the trained tests/data/mnist-10-12.onnx on a plane through three MNIST images. "before" is HiGHS as the margin LP solver with the static unit order (the first
 # implementation); "after" is the dense dual simplex with the dynamic order. Results go to
 # target/bench/<date>/ (JSON of every run + summary.txt); the summary is also printed.
 set -euo pipefail
@@ -54,6 +54,46 @@ done
 $B estimate "$NETS/in784-10-12.json" --trials $TRIALS --threads 2 --no-activation-bound --json >"$OUT/trials-dense-2.json"
 $B estimate "$NETS/in784-100-100.json" --confidence 0.99 --time-limit 60 --threads 2 --no-activation-bound --json >"$OUT/big-100-100.json"
 
+echo "== a plane through three MNIST test images vs the composed 2-input network" >&2
+# The trained tests/data/mnist-10-12.onnx on the plane through tests/data/mnist-test-digits-0-1-2.txt
+# inside [0,1]^784, against the network with its first layer composed with V by hand
+# (W1 V, b1 + W1 A) over the same polygon: the u-square cut by every input-box row that is
+# not constant on the plane, given as a polytope file. Whole processes, 5 runs each.
+$B convert tests/data/mnist-10-12.onnx --out "$NETS/mnist-10-12.json" >/dev/null
+python3 - "$NETS" <<'PY'
+import json, sys, pathlib
+nets = pathlib.Path(sys.argv[1])
+net = json.loads((nets / "mnist-10-12.json").read_text())
+a, b, c = [[float(v) for v in line.split()] for line in
+           pathlib.Path("tests/data/mnist-test-digits-0-1-2.txt").read_text().split("\n") if line.strip()]
+v = [[b[i] - a[i], c[i] - a[i]] for i in range(len(a))]
+first = net["layers"][0]
+first["weights"], first["bias"] = (
+    [[sum(w[i] * v[i][j] for i in range(len(a))) for j in range(2)] for w in first["weights"]],
+    [bias + sum(w[i] * a[i] for i in range(len(a))) for w, bias in zip(first["weights"], first["bias"])],
+)
+net["input_dim"] = 2
+(nets / "mnist-plane-composed.json").write_text(json.dumps(net))
+rows = []
+for i in range(len(a)):
+    if v[i] != [0.0, 0.0]:
+        rows.append(f"{v[i][0]!r} {v[i][1]!r} {1.0 - a[i]!r}")
+        rows.append(f"{-v[i][0]!r} {-v[i][1]!r} {a[i]!r}")
+(nets / "mnist-plane-rows.txt").write_text("\n".join(rows) + "\n")
+PY
+for i in 1 2 3 4 5; do
+  for run in plane composed; do
+    if [ $run = plane ]; then
+      args=(tests/data/mnist-10-12.onnx --domain plane:tests/data/mnist-test-digits-0-1-2.txt)
+    else
+      args=("$NETS/mnist-plane-composed.json" --domain "polytope:$NETS/mnist-plane-rows.txt")
+    fi
+    start=$(date +%s.%N)
+    $B count "${args[@]}" --box 0,1 --threads 1 --json >"$OUT/plane-$run-$i.json"
+    echo "$start $(date +%s.%N)" >"$OUT/plane-$run-$i.wall"
+  done
+done
+
 python3 - "$OUT" <<'PY' | tee "$OUT/summary.txt"
 import json, sys, pathlib
 out = pathlib.Path(sys.argv[1])
@@ -100,5 +140,20 @@ for w in r["widths"]:
     lb = w["lower_bound"]
     print(f"  xor {w['xor']}: levels {w['level_min']}/{w['level_median']}/{w['level_max']}, bound 2^{lb['log2']:.2f} (confidence {lb['confidence']:.2f})")
 print(f"  best: xor {b['xor']} 2^{b['log2']:.2f} (union over widths: confidence {b['confidence']:.2f})")
+print()
+print("plane through three MNIST test images, trained 784-[10,12] (median of 5 runs, 1 thread)")
+import statistics
+med = {}
+for run in ("plane", "composed"):
+    rs = [load(f"plane-{run}-{i}.json") for i in range(1, 6)]
+    walls = []
+    for i in range(1, 6):
+        t0, t1 = map(float, (out / f"plane-{run}-{i}.wall").read_text().split())
+        walls.append(t1 - t0)
+    r = rs[0]
+    med[run] = (statistics.median(walls), statistics.median(x["seconds"] for x in rs))
+    us = r["lp_seconds"] / max(r["lp_solves"], 1) * 1e6
+    print(f"  {run:9} {r['regions']:>5} regions  process {med[run][0]:.3f} s  count {med[run][1]:.4f} s  {r['lp_solves']} LPs  {us:.1f} us/LP  domain: {r['network']['domain']}")
+print(f"  ratio plane/composed: process {med['plane'][0] / med['composed'][0]:.2f}x, count {med['plane'][1] / med['composed'][1]:.2f}x")
 PY
 echo "results in $OUT" >&2

@@ -196,7 +196,7 @@ fn one_pwl_layer_in_general_position_reaches_hu_zhang_theorem1() {
 }
 
 /// A convolution layer from ONNX-layout weights `[filters, channels, kh, kw]`.
-fn conv_layer(g: ConvGeometry, activation: Activation, rng: &mut ChaCha8Rng) -> Layer {
+pub fn conv_layer(g: ConvGeometry, activation: Activation, rng: &mut ChaCha8Rng) -> Layer {
     let n = g.out_channels * g.in_channels * g.kernel.0 * g.kernel.1;
     let weight: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
     let bias: Vec<f64> = (0..g.out_channels)
@@ -206,7 +206,8 @@ fn conv_layer(g: ConvGeometry, activation: Activation, rng: &mut ChaCha8Rng) -> 
     Layer::new(w, b, activation).with_conv(g)
 }
 
-fn geometry(
+/// A convolution's geometry: `c` channels of `h x w`, `filters` kernels, no padding.
+pub fn geometry(
     c: usize,
     h: usize,
     w: usize,

@@ -244,3 +244,176 @@ fn region_streams_speak_of_the_original_network() {
         assert_eq!(seen.len() as u64, expected, "{spec:?}");
     }
 }
+
+/// The network with its first layer composed with `x = x0 + V u` by hand (`v[j]` the j-th
+/// direction).
+fn composed_by_hand(net: &Network, x0: &[f64], v: &[Vec<f64>]) -> Network {
+    let n0 = net.input_dim();
+    let v = Array2::from_shape_fn((n0, v.len()), |(i, j)| v[j][i]);
+    let mut layers = net.layers().to_vec();
+    let w = &layers[0].weights;
+    layers[0] = Layer::new(
+        w.dot(&v),
+        &layers[0].bias + &w.dot(&Array1::from(x0.to_vec())),
+        layers[0].activation.clone(),
+    );
+    Network::new(v.ncols(), layers).unwrap()
+}
+
+/// Convolutional networks (a 3x3 image, two 2x2 filters, then three 1x1 filters; with
+/// ReLU, leaky ReLU, hard tanh and a 3-breakpoint PWL, and a leaky net with 2x2 max
+/// pooling) on a plane and on a 3-D affine slice that leave the input box: the slice counts
+/// equal the counts of the first layer composed with V by hand, over the u-box cut by every
+/// input-box row written by hand: the polygon splitter's for the plane, the search's over
+/// that polytope for the 3-D slice.
+#[test]
+fn affine_slices_of_convolutional_networks_count_as_the_composed_network() {
+    use crate::activations::{conv_layer, geometry};
+    use rand::SeedableRng;
+    let mut nets = Vec::new();
+    let mut all_kinds = vec![("relu", Activation::Relu)];
+    all_kinds.extend(kinds().into_iter().filter(|(name, _)| *name != "maxout 3"));
+    for (name, activation) in &all_kinds {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(40);
+        let mut conv1 = conv_layer(
+            geometry(1, 3, 3, 2, (2, 2), 1),
+            activation.clone(),
+            &mut rng,
+        );
+        let mut conv2 = conv_layer(
+            geometry(2, 2, 2, 3, (1, 1), 1),
+            activation.clone(),
+            &mut rng,
+        );
+        // Steeper, so that hard tanh's breakpoints at -1 and 1 cross the slice.
+        conv1.weights *= 4.0;
+        conv2.weights *= 2.0;
+        nets.push((
+            name.to_string(),
+            Network::new(9, vec![conv1, conv2]).unwrap(),
+        ));
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(41);
+    let leaky = Activation::LeakyRelu { slope: 0.1 };
+    let conv1 = conv_layer(geometry(1, 3, 3, 2, (2, 2), 1), leaky.clone(), &mut rng);
+    let conv2 = conv_layer(geometry(2, 2, 2, 3, (1, 1), 1), leaky, &mut rng);
+    let pool = Layer::new(
+        Array2::eye(12),
+        Array1::zeros(12),
+        Activation::Maxout { rank: 4 },
+    )
+    .with_max_pool(geometry(3, 2, 2, 3, (2, 2), 2));
+    nets.push((
+        "leaky + max pooling".into(),
+        Network::new(9, vec![conv1, conv2, pool]).unwrap(),
+    ));
+    let x0 = [0.5, 0.4, 0.6, 0.3, 0.5, 0.7, 0.45, 0.55, 0.35];
+    let directions: Vec<Vec<f64>> = (0..3)
+        .map(|j| {
+            (0..9)
+                .map(|i| 2.0 * (((i * 7 + j * 5) % 11) as f64 / 11.0 - 0.45))
+                .collect()
+        })
+        .collect();
+    // Input-box rows in u-space: x0_i + V_i u <= 1 and -(x0_i + V_i u) <= 0.
+    let rows_of = |k: usize| -> Vec<(Vec<f64>, f64)> {
+        (0..9)
+            .flat_map(|i| {
+                let d: Vec<f64> = (0..k).map(|j| directions[j][i]).collect();
+                let minus = d.iter().map(|v| -v).collect();
+                [(d, 1.0 - x0[i]), (minus, x0[i])]
+            })
+            .collect()
+    };
+    let lines = |k: usize| {
+        std::iter::once(x0.to_vec())
+            .chain(directions[..k].iter().cloned())
+            .map(|p| {
+                p.iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for (name, net) in &nets {
+        for k in [2, 3] {
+            let (_dir, path) = write("slice.txt", &lines(k));
+            let slice = over(
+                net,
+                "0,1",
+                &DomainSpec::parse(&format!("affine:{path}")).unwrap(),
+            );
+            assert!(
+                !slice.domain().constraints().is_empty(),
+                "{name}: the slice leaves the box"
+            );
+            let by_hand = composed_by_hand(net, &x0, &directions[..k]);
+            let rows = rows_of(k);
+            let expected = if k == 2 {
+                let rows2: Vec<([f64; 2], f64)> =
+                    rows.iter().map(|(a, b)| ([a[0], a[1]], *b)).collect();
+                crate::oracle::count_2d_polygon(&by_hand, 0.0, 1.0, &rows2) as u64
+            } else {
+                let constraints = rows
+                    .into_iter()
+                    .map(|(a, b)| mipbound_formulation::Constraint { a, b })
+                    .collect();
+                let domain = mipbound_formulation::Domain::unit_box(k)
+                    .with_constraints(constraints)
+                    .unwrap();
+                regions(&Problem::new(by_hand, domain, "<by hand>").unwrap())
+            };
+            assert!(expected >= 10, "{name} k {k}: {expected}");
+            assert_eq!(regions(&slice), expected, "{name} k {k}");
+        }
+    }
+}
+
+/// A trained MNIST network (`mipbound train --widths 10,12`, test accuracy 0.919) on the
+/// plane through three MNIST test images (the first three of the test split, digits 1, 8
+/// and 2), inside [0, 1]^784: the count equals the polygon splitter's on the first layer
+/// composed with V by hand, over the u-square clipped by every input-box row (660 of the
+/// 1,568 are not constant on the plane); and all but a few of those rows are proven
+/// implied and dropped from the search.
+#[test]
+fn a_plane_through_three_mnist_test_digits_counts_as_polygon_splitting() {
+    let net =
+        mipbound_network::formats::load(std::path::Path::new("tests/data/mnist-10-12.onnx"), None)
+            .unwrap();
+    let path = "tests/data/mnist-test-digits-0-1-2.txt";
+    let text = std::fs::read_to_string(path).unwrap();
+    let points: Vec<Vec<f64>> = text
+        .lines()
+        .map(|l| l.split_whitespace().map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let (a, b, c) = (&points[0], &points[1], &points[2]);
+    let plane = over(
+        &net,
+        "0,1",
+        &DomainSpec::parse(&format!("plane:{path}")).unwrap(),
+    );
+    let kept = plane.domain().constraints().len();
+    assert!((1..=4).contains(&kept), "{}", plane.summary().domain);
+    let v = Array2::from_shape_fn((784, 2), |(i, j)| [b, c][j][i] - a[i]);
+    let rows: Vec<([f64; 2], f64)> = (0..784)
+        .flat_map(|i| {
+            let d = [v[[i, 0]], v[[i, 1]]];
+            [(d, 1.0 - a[i]), ([-d[0], -d[1]], a[i])]
+        })
+        .filter(|(d, _)| d != &[0.0, 0.0] && d != &[-0.0, -0.0])
+        .collect();
+    assert_eq!(rows.len(), 660, "rows of pixels not 0 in all three images");
+    let mut layers = net.layers().to_vec();
+    let w = &layers[0].weights;
+    layers[0] = Layer::new(
+        w.dot(&v),
+        &layers[0].bias + &w.dot(&Array1::from(a.clone())),
+        layers[0].activation.clone(),
+    );
+    let by_hand = Network::new(2, layers).unwrap();
+    let expected = crate::oracle::count_2d_polygon(&by_hand, 0.0, 1.0, &rows);
+    assert!(expected >= 20, "{expected}");
+    assert_eq!(regions(&plane) as usize, expected);
+}

@@ -555,12 +555,27 @@ fn clipped_planes_count_as_the_composed_network_on_the_clipped_polygon() {
             [(d, 1.0 - a[i]), ([-d[0], -d[1]], a[i])]
         })
         .collect();
+    // The search keeps exactly the rows that are edges of the clipped polygon (the others
+    // are proven implied): its edges that do not lie on a side of the u-square.
+    let polygon = crate::oracle::clipped_square(0.0, 1.0, &rows);
+    let on_side = |p: [f64; 2], q: [f64; 2]| {
+        (0..2).any(|d| {
+            [0.0, 1.0]
+                .iter()
+                .any(|s| (p[d] - s).abs() < 1e-12 && (q[d] - s).abs() < 1e-12)
+        })
+    };
+    let cutting_edges = (0..polygon.len())
+        .filter(|&i| !on_side(polygon[i], polygon[(i + 1) % polygon.len()]))
+        .count();
+    assert!(cutting_edges >= 2, "{polygon:?}");
     for (name, activation) in all_kinds {
         for seed in 0..2 {
             let net = quantized(&random_net(4, &[8, 6], &activation, 0.1, 700 + seed));
             let plane = Problem::with_domain(net.clone(), "<test>", "0,1", &spec).unwrap();
-            assert!(
-                plane.domain().constraints().len() >= 3,
+            assert_eq!(
+                plane.domain().constraints().len(),
+                cutting_edges,
                 "{}",
                 plane.domain().describe()
             );

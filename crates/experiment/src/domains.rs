@@ -4,7 +4,7 @@
 //! - A box, a polytope (`a . x <= b` rows) or an l-infinity ball is searched as it is.
 //! - An affine image `x = x0 + V u` (segment, plane, affine) is searched in u-space: the
 //!   first layer is composed with `V` by hand, u ranges over `[0, 1]^k`, and the input-box
-//!   rows that the u-box does not already imply become constraints on u.
+//!   rows that the u-box and the other rows do not imply become constraints on u.
 //! - The whole space R^n0 is searched as a cone: every region is the set of `x = y / s`,
 //!   `s > 0`, of a region of the positively homogeneous network in `(y, s)`, and a cone
 //!   meets the box `[-1, 1]^n0 x [0, 1]` in an open set, so each region of R^n0 is one region
@@ -215,14 +215,17 @@ pub fn build(net: &Network, input_box: Option<&Domain>, spec: &DomainSpec) -> Re
                 })
                 .collect();
             let b = need_box("a polytope domain")?;
+            let domain = b
+                .clone()
+                .with_constraints(constraints)
+                .with_context(|| format!("--domain polytope:{name}"))?
+                .without_implied_constraints();
             let description = format!(
-                "polytope of {} rows ({name}) inside {}",
+                "polytope of {} rows ({name}{}) inside {}",
                 rows.points.len(),
+                implied_note(rows.points.len(), domain.constraints().len()),
                 b.describe()
             );
-            let domain = b
-                .with_constraints(constraints)
-                .with_context(|| format!("--domain polytope:{name}"))?;
             Ok(plain(domain, description))
         }
         DomainSpec::Ball(source, radius) => {
@@ -378,7 +381,7 @@ fn check_independent(directions: &[Vec<f64>]) -> Result<()> {
 }
 
 /// An affine slice searched in u-space: the first layer composed with V, u in `[0, 1]^k`,
-/// and the input-box rows the u-box does not imply.
+/// and the input-box rows that the u-box and the other rows do not imply.
 fn affine(net: &Network, input_box: Option<&Domain>, slice: Slice, what: String) -> Result<Built> {
     let k = slice.directions.len();
     check_independent(&slice.directions).with_context(|| format!("--domain: {what}"))?;
@@ -425,16 +428,22 @@ fn affine(net: &Network, input_box: Option<&Domain>, slice: Slice, what: String)
             }
         }
     }
-    let rows = constraints.len();
+    let cutting = constraints.len();
     let domain = u_box
         .with_constraints(constraints)
-        .with_context(|| format!("--domain: {what}"))?;
+        .with_context(|| format!("--domain: {what}"))?
+        .without_implied_constraints();
     let description = format!(
         "{what}, u in [0, 1]^{k}{}",
-        match (input_box, rows) {
+        match (input_box, domain.constraints().len()) {
             (None, _) => String::new(),
             (Some(b), 0) => format!(", inside {} (implied)", b.describe()),
-            (Some(b), n) => format!(", clipped to {} by {n} rows", b.describe()),
+            (Some(b), n) => format!(
+                ", clipped to {} by {n} row{}{}",
+                b.describe(),
+                if n == 1 { "" } else { "s" },
+                implied_note(cutting, n)
+            ),
         }
     );
     Ok(Built {
@@ -443,6 +452,15 @@ fn affine(net: &Network, input_box: Option<&Domain>, slice: Slice, what: String)
         map: InputMap::Affine(slice),
         description,
     })
+}
+
+/// `, N implied rows dropped` when pruning dropped rows, else nothing.
+fn implied_note(given: usize, kept: usize) -> String {
+    match given - kept {
+        0 => String::new(),
+        1 => ", 1 implied row dropped".into(),
+        n => format!(", {n} implied rows dropped"),
+    }
 }
 
 /// All of R^n0, as the positively homogeneous network in `(y, s)` over

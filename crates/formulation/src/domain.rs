@@ -190,6 +190,11 @@ impl Domain {
         Ok(self)
     }
 
+    /// Replaces the constraints by rows already checked (and describing the same set).
+    pub(crate) fn set_constraints(&mut self, constraints: Vec<Constraint>) {
+        self.constraints = constraints;
+    }
+
     /// The constraints `a · x <= b` that cut the box (empty for a plain box).
     pub fn constraints(&self) -> &[Constraint] {
         &self.constraints

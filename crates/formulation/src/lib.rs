@@ -38,6 +38,7 @@ mod exact;
 mod highs_lp;
 mod milp;
 mod oracle;
+mod redundancy;
 pub mod rounding;
 mod tightening;
 
