@@ -10,7 +10,7 @@
 //!   meets the box `[-1, 1]^n0 x [0, 1]` in an open set, so each region of R^n0 is one region
 //!   of that network with `s > 0` over that box.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use mipbound_formulation::{Constraint, Domain};
@@ -26,8 +26,9 @@ pub enum DomainSpec {
     InputBox,
     /// All of R^n0 (`all`).
     Everywhere,
-    /// `polytope:FILE`: rows `a_1 ... a_n0 b` for `a . x <= b`.
-    Polytope(PathBuf),
+    /// `polytope:FILE`: rows `a_1 ... a_n0 b` for `a . x <= b` (from a file, or rows in
+    /// memory).
+    Polytope(PointSource),
     /// `ball:POINTS,RADIUS`: the l-infinity ball around the (one) point.
     Ball(PointSource, f64),
     /// `segment:POINTS`: two points A, B; `x = A + u (B - A)`.
@@ -52,7 +53,7 @@ impl DomainSpec {
         let (kind, rest) = spec.split_once(':').ok_or_else(bad)?;
         let points = || PointSource::parse(rest).with_context(|| format!("--domain {spec}"));
         Ok(match kind {
-            "polytope" if !rest.is_empty() => Self::Polytope(PathBuf::from(rest)),
+            "polytope" if !rest.is_empty() => Self::Polytope(PointSource::File(rest.into())),
             "ball" => {
                 let (source, radius) = rest.rsplit_once(',').ok_or_else(|| {
                     anyhow::anyhow!("--domain {spec}: expected ball:POINTS,RADIUS")
@@ -78,10 +79,11 @@ impl DomainSpec {
     pub fn files(&self) -> Vec<&Path> {
         match self {
             Self::InputBox | Self::Everywhere => Vec::new(),
-            Self::Polytope(p) => vec![p.as_path()],
-            Self::Ball(s, _) | Self::Segment(s) | Self::Plane(s) | Self::Affine(s) => {
-                s.path().into_iter().collect()
-            }
+            Self::Polytope(s)
+            | Self::Ball(s, _)
+            | Self::Segment(s)
+            | Self::Plane(s)
+            | Self::Affine(s) => s.path().into_iter().collect(),
         }
     }
 }
@@ -199,10 +201,11 @@ pub fn build(net: &Network, input_box: Option<&Domain>, spec: &DomainSpec) -> Re
             Ok(plain(b, d))
         }
         DomainSpec::Everywhere => cone(net),
-        DomainSpec::Polytope(path) => {
-            let rows = PointSource::File(path.clone())
+        DomainSpec::Polytope(source) => {
+            let name = source.name();
+            let rows = source
                 .read(n0 + 1)
-                .with_context(|| format!("--domain polytope:{}", path.display()))?;
+                .with_context(|| format!("--domain polytope:{name}"))?;
             let constraints = rows
                 .points
                 .iter()
@@ -215,12 +218,11 @@ pub fn build(net: &Network, input_box: Option<&Domain>, spec: &DomainSpec) -> Re
             let domain = b
                 .clone()
                 .with_constraints(constraints)
-                .with_context(|| format!("--domain polytope:{}", path.display()))?
+                .with_context(|| format!("--domain polytope:{name}"))?
                 .without_implied_constraints();
             let description = format!(
-                "polytope of {} rows ({}{}) inside {}",
+                "polytope of {} rows ({name}{}) inside {}",
                 rows.points.len(),
-                path.display(),
                 implied_note(rows.points.len(), domain.constraints().len()),
                 b.describe()
             );
@@ -590,4 +592,52 @@ fn carry(units: usize, width: usize) -> Array2<f64> {
         m[[j, j]] = 1.0;
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mipbound_network::random::he_network;
+
+    #[test]
+    fn a_polytope_from_rows_in_memory_is_the_polytope_of_the_same_file() {
+        let net = he_network(&[2, 4, 1], 0.1, true, 3);
+        let rows = vec![vec![1.0, 1.0, 1.5], vec![-1.0, 0.5, 0.25]];
+        let dir = std::env::temp_dir().join(format!("mipbound-polytope-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("rows.txt");
+        std::fs::write(&path, "1 1 1.5\n-1 0.5 0.25\n").unwrap();
+        let unit = Domain::unit_box(2);
+        let from_file = build(
+            &net,
+            Some(&unit),
+            &DomainSpec::Polytope(PointSource::File(path.clone())),
+        )
+        .unwrap();
+        let inline = DomainSpec::Polytope(PointSource::Inline {
+            name: "<arrays>".into(),
+            points: rows,
+            labels: None,
+        });
+        let in_memory = build(&net, Some(&unit), &inline).unwrap();
+        assert_eq!(in_memory.domain, from_file.domain);
+        assert_eq!(
+            in_memory.description,
+            "polytope of 2 rows (<arrays>) inside [0, 1]^2"
+        );
+        assert_eq!(
+            from_file.description,
+            format!("polytope of 2 rows ({}) inside [0, 1]^2", path.display())
+        );
+        let short = DomainSpec::Polytope(PointSource::Inline {
+            name: "<arrays>".into(),
+            points: vec![vec![1.0, 1.0]],
+            labels: None,
+        });
+        assert_eq!(
+            format!("{:#}", build(&net, Some(&unit), &short).err().unwrap()),
+            "--domain polytope:<arrays>: <arrays>: point 0 has 2 coordinates but the network has 3 inputs"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

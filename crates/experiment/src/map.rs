@@ -345,6 +345,12 @@ fn class_pieces(poly: &[Point], outputs: &[(Vec<f64>, f64)], frame: &Frame) -> V
     pieces
 }
 
+/// Refuses, before any search, a problem [`map`] cannot draw: the whole space, more than
+/// two dimensions, an empty or flat domain.
+pub fn check(problem: &Problem) -> Result<()> {
+    Frame::new(problem).map(|_| ())
+}
+
 /// The region map of a 1- or 2-input problem: every region's polygon, in the single-thread
 /// search order. A time limit or a cancel leaves the map incomplete (`complete` false).
 pub fn map(problem: &Problem, settings: &MapSettings, run: &Run<'_>) -> Result<MapResult> {

@@ -1,6 +1,7 @@
 //! Points given by the user: text files (one point per line, separated by whitespace or
 //! commas), `.npy` arrays (float64 or float32, one point per row, C or Fortran order), JSON
-//! (a list of lists), or images of an MNIST folder named by index (`mnist:DIR:I,J,...`).
+//! (a list of lists), images of an MNIST folder named by index (`mnist:DIR:I,J,...`), or
+//! points already in memory (the Python package's arrays).
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,15 @@ pub enum PointSource {
         dir: PathBuf,
         /// Image indices in the test set.
         indices: Vec<usize>,
+    },
+    /// Points already in memory, checked like a file's.
+    Inline {
+        /// How they are named in reports and messages, e.g. `<arrays>`.
+        name: String,
+        /// One point per entry.
+        points: Vec<Vec<f64>>,
+        /// The class of each point, when known.
+        labels: Option<Vec<u8>>,
     },
 }
 
@@ -58,18 +68,36 @@ impl PointSource {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Self::File(p) => Some(p),
-            Self::Mnist { .. } => None,
+            Self::Mnist { .. } | Self::Inline { .. } => None,
+        }
+    }
+
+    /// How the source is named in reports and messages (the `name` of what
+    /// [`PointSource::read`] returns).
+    pub fn name(&self) -> String {
+        match self {
+            Self::File(path) => path.display().to_string(),
+            Self::Mnist { dir, indices } => format!("{}:{indices:?}", dir.display()),
+            Self::Inline { name, .. } => name.clone(),
         }
     }
 
     /// Reads the points; every point must have `dim` finite coordinates.
     pub fn read(&self, dim: usize) -> Result<Points> {
-        let (points, labels, name) = match self {
-            Self::File(path) => (read_file(path)?, None, path.display().to_string()),
+        let name = self.name();
+        let (points, labels) = match self {
+            Self::File(path) => (read_file(path)?, None),
             Self::Mnist { dir, indices } => {
                 let (images, labels) = mnist_images(dir, indices)?;
-                let name = format!("{}:{indices:?}", dir.display());
-                (images, Some(labels), name)
+                (images, Some(labels))
+            }
+            Self::Inline { points, labels, .. } => {
+                if let Some(l) = labels
+                    && l.len() != points.len()
+                {
+                    bail!("{name}: {} labels for {} points", l.len(), points.len());
+                }
+                (points.clone(), labels.clone())
             }
         };
         if points.is_empty() {
@@ -221,4 +249,41 @@ fn mnist_images(dir: &Path, indices: &[usize]) -> Result<(Vec<Vec<f64>>, Vec<u8>
         labels.push(test.labels[i]);
     }
     Ok((images, labels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inline(points: Vec<Vec<f64>>, labels: Option<Vec<u8>>) -> PointSource {
+        PointSource::Inline {
+            name: "<arrays>".into(),
+            points,
+            labels,
+        }
+    }
+
+    #[test]
+    fn points_in_memory_are_checked_like_a_file() {
+        let read = inline(vec![vec![0.5, 1.0], vec![2.0, 3.0]], Some(vec![7, 1]))
+            .read(2)
+            .unwrap();
+        assert_eq!(read.points, vec![vec![0.5, 1.0], vec![2.0, 3.0]]);
+        assert_eq!(read.labels, Some(vec![7, 1]));
+        assert_eq!(read.name, "<arrays>");
+        let err = |s: PointSource, dim| format!("{:#}", s.read(dim).unwrap_err());
+        assert_eq!(
+            err(inline(vec![vec![0.5, 1.0]], None), 3),
+            "<arrays>: point 0 has 2 coordinates but the network has 3 inputs"
+        );
+        assert_eq!(
+            err(inline(vec![vec![0.5], vec![f64::NAN]], None), 1),
+            "<arrays>: point 1 has the non-finite coordinate NaN"
+        );
+        assert_eq!(err(inline(vec![], None), 1), "<arrays>: holds no point");
+        assert_eq!(
+            err(inline(vec![vec![0.5]], Some(vec![1, 2])), 1),
+            "<arrays>: 2 labels for 1 points"
+        );
+    }
 }

@@ -5,41 +5,20 @@
 //! live in one place. Settings are checked before the run (a `ValueError`); an error during
 //! the run is a `RuntimeError`.
 
+use mipbound_experiment::CancelToken;
 use mipbound_experiment::catalogue::{MilpSettings, bounds as run_bounds};
 use mipbound_experiment::count::{CountSettings, count as run_count};
 use mipbound_experiment::estimate::{EstimateSettings, estimate as run_estimate};
 use mipbound_experiment::inspect::inspect as run_inspect;
 use mipbound_experiment::run::{Run, threads as check_threads};
-use mipbound_experiment::{CancelToken, Problem};
 use mipbound_parity::XorWidth;
 use mipbound_search::LpBackend;
 use pyo3::prelude::*;
 
+use crate::domains::problem;
 use crate::errors::{anyhow_value_error, value_error};
 use crate::network::PyNetwork;
 use crate::worker::{Cancel, run_in_worker};
-
-/// The box `LO,HI` from a string (the CLI's `--box`) or a pair of numbers.
-pub fn domain_spec(domain: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
-    let Some(domain) = domain else {
-        return Ok("0,1".into());
-    };
-    if let Ok(spec) = domain.extract::<String>() {
-        return Ok(spec);
-    }
-    let (lo, hi): (f64, f64) = domain
-        .extract()
-        .map_err(|_| value_error("domain: expected \"LO,HI\" or a pair of numbers (lo, hi)"))?;
-    Ok(format!("{lo:?},{hi:?}"))
-}
-
-/// The problem: the network and its domain.
-pub fn problem(net: &PyNetwork, domain: Option<&Bound<'_, PyAny>>) -> PyResult<Problem> {
-    let spec = domain_spec(domain)?;
-    let domain = mipbound_experiment::problem::parse_box(&spec, net.net.input_dim())
-        .map_err(anyhow_value_error)?;
-    Problem::new(net.net.as_ref().clone(), domain, net.source.clone()).map_err(anyhow_value_error)
-}
 
 fn lp(name: Option<&str>, default: LpBackend) -> PyResult<LpBackend> {
     name.map_or(Ok(default), |n| n.parse().map_err(value_error))
@@ -73,7 +52,8 @@ pub fn count_settings(
 }
 
 /// Counts the regions exactly, like `mipbound count` (the package's `count` returns a
-/// `CountResult`). Options (None: the CLI's default): `domain` ("LO,HI" or (lo, hi)),
+/// `CountResult`). Options (None: the CLI's default): `domain` (a domain class, "LO,HI" or
+/// (lo, hi)),
 /// `time_limit` (seconds; then "at least N"), `seed` (HiGHS), `margin_tolerance`,
 /// `tighten` (LP bound tightening), `lp` ("dense" or "highs"), `dynamic_order`, `threads`.
 /// Ctrl-C raises KeyboardInterrupt with the partial result as `partial_result`.

@@ -10,7 +10,9 @@ classes and adds what needs only Python: walking a PyTorch module ([`network`] c
 */
 
 mod commands;
+mod domains;
 mod errors;
+mod maps;
 mod network;
 mod records;
 mod regions;
@@ -18,7 +20,8 @@ mod worker;
 
 use pyo3::prelude::*;
 
-/// The native module: `Network`, the commands, the region stream and the records.
+/// The native module: `Network`, the commands (with `map` and `local`), the region stream
+/// and the records.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", mipbound_experiment::VERSION)?;
@@ -28,6 +31,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(commands::estimate, m)?)?;
     m.add_function(wrap_pyfunction!(commands::bounds, m)?)?;
     m.add_function(wrap_pyfunction!(commands::inspect, m)?)?;
+    m.add_function(wrap_pyfunction!(maps::map, m)?)?;
+    m.add_function(wrap_pyfunction!(maps::local, m)?)?;
     m.add_function(wrap_pyfunction!(records::records_json, m)?)?;
     m.add_function(wrap_pyfunction!(records::records_table, m)?)?;
     m.add_function(wrap_pyfunction!(records::study_charts, m)?)?;

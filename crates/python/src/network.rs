@@ -41,7 +41,7 @@ impl PyNetwork {
 }
 
 /// An array-like as a float64 array (lists, any numeric dtype).
-type ArrayLike<'py> = PyArrayLikeDyn<'py, f64, AllowTypeChange>;
+pub type ArrayLike<'py> = PyArrayLikeDyn<'py, f64, AllowTypeChange>;
 
 fn parse_format(format: Option<&str>) -> PyResult<Option<Format>> {
     format
@@ -51,14 +51,14 @@ fn parse_format(format: Option<&str>) -> PyResult<Option<Format>> {
 }
 
 /// `what` as an array of `ndim` dimensions, else a `ValueError` naming it.
-fn array_like<'py>(value: &Bound<'py, PyAny>, what: &str) -> PyResult<ArrayLike<'py>> {
+pub fn array_like<'py>(value: &Bound<'py, PyAny>, what: &str) -> PyResult<ArrayLike<'py>> {
     value
         .extract::<ArrayLike<'py>>()
         .map_err(|e| value_error(format!("{what}: not an array of numbers ({e})")))
 }
 
 /// An array of a fixed number of dimensions, else a `ValueError` naming it.
-fn fixed<D: Dimension>(view: ArrayViewD<'_, f64>, what: &str) -> PyResult<Array<f64, D>> {
+pub fn fixed<D: Dimension>(view: ArrayViewD<'_, f64>, what: &str) -> PyResult<Array<f64, D>> {
     let shape = view.shape().to_vec();
     view.into_dimensionality::<D>()
         .map(|v| v.to_owned())

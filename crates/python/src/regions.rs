@@ -8,7 +8,8 @@ use mipbound_experiment::regions::{Next, Region, RegionStream, StreamEnd};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
-use crate::commands::{count_settings, problem};
+use crate::commands::count_settings;
+use crate::domains::problem;
 use crate::errors::{anyhow_value_error, runtime_error};
 use crate::network::PyNetwork;
 use crate::worker::POLL;

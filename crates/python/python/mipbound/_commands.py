@@ -17,9 +17,9 @@ R = TypeVar("R", bound=Result)
 
 def _command(native: Callable[..., str], result: Type[R]) -> Callable[..., R]:
     @functools.wraps(native)
-    def run(net: _native.Network, **options: Any) -> R:
+    def run(net: _native.Network, *args: Any, **options: Any) -> R:
         try:
-            return result(native(net, **options))
+            return result(native(net, *args, **options))
         except KeyboardInterrupt as interrupt:
             partial = getattr(interrupt, "partial_result", None)
             if isinstance(partial, str):

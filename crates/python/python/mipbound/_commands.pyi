@@ -4,10 +4,13 @@ from typing import Any, Iterator, List, NamedTuple, Optional, Sequence, Tuple, U
 
 import numpy as np
 
+from ._domains import Domain as DomainClass
 from ._native import Network
 from ._results import BoundsResult, CountResult, EstimateResult, InspectResult
 
-Domain = Union[str, Tuple[float, float]]
+# A domain class (Box, Polytope, Plane, Segment, Ball, Affine, Everywhere), or the box
+# "LO,HI" / (lo, hi).
+Domain = Union[DomainClass, str, Tuple[float, float]]
 
 def count(
     net: Network,

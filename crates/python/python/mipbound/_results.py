@@ -8,7 +8,9 @@ which the JSON writes as decimal text because they can exceed 64 bits) as Python
 import copy
 import html
 import json
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+import numpy as np
 
 # Keys whose decimal-text values are big integers.
 BIG_INTEGER_KEYS = frozenset({"upper_bound", "value", "architecture", "activation", "bound"})
@@ -272,3 +274,170 @@ class InspectResult(Result):
         ]
         headers = ("layer", "kind", "inputs", "units", "activation", "parameters")
         return [("", ("", ""), self._network_rows()), ("Layers", headers, layers)]
+
+
+class MapPoint(NamedTuple):
+    """A labelled point of a map (a plane's ``A``, ``B``, ``C``; a segment's ``A``, ``B``)
+    at ``at``, in map coordinates."""
+
+    label: str
+    at: np.ndarray
+
+
+class ClassPiece(NamedTuple):
+    """The part of region ``region`` where output ``cls`` wins: its polygon (an ``(m, 2)``
+    array) and area."""
+
+    region: int
+    cls: int
+    polygon: np.ndarray
+    area: float
+
+
+class MapResult(Result):
+    """The regions of a 2-D domain as exact polygons (``mipbound map --json``).
+
+    Coordinates are the map's: ``(u, v)`` on a plane, ``(x1, x2)`` on a 2-input box; a
+    segment or a 1-input network is a strip (its interval times ``[0, h]``, ``h`` a tenth
+    of its length, the second coordinate meaning nothing). ``regions`` holds each region's
+    ``bits``, ``pieces``, ``witness``, ``polygon`` and ``area`` in the search order;
+    ``polygons``, ``patterns``, ``areas``, ``points`` and ``class_pieces`` give them as
+    numpy arrays and tuples, and ``figure()`` draws them with matplotlib.
+    """
+
+    __slots__ = ()
+    _summary = ("complete", "status", "domain_area", "seconds")
+
+    def __repr__(self) -> str:
+        d = self._data
+        return (
+            f"MapResult(network={d['network']['path']!r}, domain={d['network']['domain']!r}, "
+            f"regions={len(d['regions'])}, complete={d['complete']!r})"
+        )
+
+    @property
+    def polygons(self) -> List[np.ndarray]:
+        """Each region's polygon as an ``(m, 2)`` float array of its vertices,
+        counter-clockwise, in the search order."""
+        return [np.array(r["polygon"], dtype=np.float64).reshape(-1, 2) for r in self._data["regions"]]
+
+    @property
+    def patterns(self) -> List[str]:
+        """Each region's pattern as its bit code (as ``count --patterns`` writes it)."""
+        return [r["bits"] for r in self._data["regions"]]
+
+    @property
+    def areas(self) -> np.ndarray:
+        """Each region's area."""
+        return np.array([r["area"] for r in self._data["regions"]], dtype=np.float64)
+
+    @property
+    def covered_area(self) -> float:
+        """The regions' summed area (``domain_area`` when complete, up to rounding)."""
+        return float(self.areas.sum())
+
+    @property
+    def domain_polygon(self) -> np.ndarray:
+        """The domain as an ``(m, 2)`` array of vertices."""
+        return np.array(self._data["domain"], dtype=np.float64).reshape(-1, 2)
+
+    @property
+    def points(self) -> List[MapPoint]:
+        """The labelled points (the slice's defining points; none on a box)."""
+        return [MapPoint(p["label"], np.array(p["at"], dtype=np.float64)) for p in self._data["points"]]
+
+    @property
+    def class_pieces(self) -> List[ClassPiece]:
+        """With ``color="class"``: every region split by the winning output, region by
+        region (empty otherwise; ``classes`` is the number of classes)."""
+        return [
+            ClassPiece(r["index"], c["class"], np.array(c["polygon"], dtype=np.float64).reshape(-1, 2), c["area"])
+            for r in self._data["regions"]
+            for c in r.get("classes", [])
+        ]
+
+    def _tables(self) -> List[Table]:
+        d = self._data
+        regions = len(d["regions"]) if d["complete"] else f"at least {len(d['regions'])} ({d['status']})"
+        rows = self._network_rows() + [
+            ("regions", regions),
+            ("area", f"{self.covered_area:.6f} of the domain's {d['domain_area']:.6f} covered"),
+            ("seconds", f"{d['seconds']:.3f}"),
+        ]
+        return [("", ("", ""), rows)]
+
+    def figure(self, ax: Any = None, *, edges: bool = True, labels: bool = True) -> Any:
+        """Draws the map with matplotlib: each polygon filled (by region, or by class when
+        the map was made with ``color="class"``), its boundary, and the labelled points.
+        Draws into ``ax`` when given; returns the figure."""
+        from ._figure import draw_map
+
+        return draw_map(self, ax, edges=edges, labels=labels)
+
+
+class LocalResult(Result):
+    """Local region counts (``mipbound local --json``): ``points`` holds one report per
+    point (or segment) with ``index``, ``label``, ``regions``, ``kind`` (``exact`` or
+    ``lower bound (certain)``), ``complete``, ``status``, ``seconds``, ``unstable_units``,
+    the MIPBound bound ``mipbound`` when a time limit stopped the count, and ``segment``
+    in segments mode; ``summary`` holds the quantiles and the histogram."""
+
+    __slots__ = ()
+    _summary = ("mode", "radius", "interrupted", "seconds")
+
+    def __repr__(self) -> str:
+        d = self._data
+        q = d["summary"]["regions"]
+        median = None if q is None else q["median"]
+        return (
+            f"LocalResult(network={d['network']['path']!r}, mode={d['mode']!r}, "
+            f"radius={d['radius']!r}, points={len(d['points'])}, median_regions={median!r})"
+        )
+
+    @property
+    def rows(self) -> List[Dict[str, Any]]:
+        """One dict per point, with the columns of ``mipbound local --csv`` (segments
+        mode: those of ``--segments --csv``)."""
+        out = []
+        for p in self._data["points"]:
+            m = p.get("mipbound") or {}
+            s = p.get("segment")
+            if s is None:
+                row = dict(
+                    index=p["index"], label=p["label"], regions=p["regions"], kind=p["kind"],
+                    complete=p["complete"], status=p["status"], seconds=p["seconds"],
+                    count_seconds=p["count_seconds"], unstable_units=p["unstable_units"],
+                    mipbound_regions=m.get("value"), mipbound_log2=m.get("log2"),
+                    mipbound_kind=m.get("kind"), mipbound_confidence=m.get("confidence"),
+                    mipbound_xor=m.get("xor"), mipbound_seconds=m.get("seconds"),
+                )
+            else:
+                row = dict(
+                    segment=p["index"], **{"from": p["index"]}, to=p["index"] + 1,
+                    from_label=p["label"], to_label=s["end_label"], regions=p["regions"],
+                    kind=p["kind"], length=s["length"],
+                    regions_per_unit_length=s["regions_per_unit_length"],
+                    complete=p["complete"], status=p["status"], seconds=p["seconds"],
+                    mipbound_regions=m.get("value"), mipbound_kind=m.get("kind"),
+                )
+            out.append(row)
+        return out
+
+    def _tables(self) -> List[Table]:
+        d = self._data
+        rows = self.rows
+        headers = tuple(rows[0]) if rows else ("index",)
+        summary = [("points", d["points_source"]), ("mode", d["mode"])]
+        q = d["summary"]["regions"]
+        if q is not None:
+            summary.append(("regions", f"mean {q['mean']:.1f}, median {q['median']:.1f}, min {q['min']:.0f}, max {q['max']:.0f}"))
+        return [
+            ("", ("", ""), self._network_rows() + summary),
+            ("Points", headers, [tuple(r.values()) for r in rows]),
+        ]
+
+    def to_pandas(self) -> Any:
+        """One row per point (``rows``; requires pandas)."""
+        import pandas as pd  # type: ignore[import-untyped]
+
+        return pd.DataFrame(self.rows)
