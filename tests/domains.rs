@@ -417,3 +417,31 @@ fn a_plane_through_three_mnist_test_digits_counts_as_polygon_splitting() {
     assert!(expected >= 20, "{expected}");
     assert_eq!(regions(&plane) as usize, expected);
 }
+
+/// On all of R^n0 the activation-based bound is not computed because the domain is
+/// unbounded, and `bounds` says so (not "ReLU networks only", on a ReLU network); the
+/// architecture bounds, which bound the regions of R^n0, are all printed.
+#[test]
+fn bounds_on_all_of_r_n0_say_why_the_activation_bound_is_missing() {
+    use mipbound_experiment::catalogue::{MilpSettings, bounds};
+    let net = random_net(2, &[6, 5], &Activation::Relu, 0.5, 77);
+    let everywhere = over(&net, "0,1", &DomainSpec::Everywhere);
+    let result = bounds(&everywhere, &MilpSettings::default(), None).unwrap();
+    assert!(result.activation.is_none());
+    let entry = |name: &str| result.bounds.iter().find(|b| b.name == name).unwrap();
+    let activation = entry("activation-based");
+    assert!(activation.value.is_none());
+    assert!(
+        activation.note.contains("needs a bounded domain"),
+        "{}",
+        activation.note
+    );
+    assert_eq!(entry("Theorem 1").value.as_deref(), Some("352"));
+    let boxed = bounds(
+        &over(&net, "0,1", &DomainSpec::InputBox),
+        &MilpSettings::default(),
+        None,
+    )
+    .unwrap();
+    assert!(boxed.activation.is_some());
+}

@@ -177,19 +177,20 @@ pub fn bounds(
     milp.check()?;
     check_seconds(&[("--time-limit", time_limit)])?;
     let (net, domain) = (problem.bound_network(), problem.domain());
-    let activation =
-        if HiddenActivations::of(net) == HiddenActivations::Relu && !problem.is_everywhere() {
-            Some(activation(problem.network(), domain, milp, time_limit)?.1)
-        } else {
-            None
-        };
+    let activation = if HiddenActivations::of(net) != HiddenActivations::Relu {
+        Err("ReLU networks only")
+    } else if problem.is_everywhere() {
+        Err("needs a bounded domain (its MILPs need finite bounds)")
+    } else {
+        Ok(activation(problem.network(), domain, milp, time_limit)?.1)
+    };
     Ok(BoundsResult {
         command: "bounds".into(),
         version: VERSION.into(),
         network: problem.summary(),
         domain_note: domain_note(problem),
-        bounds: catalogue(net, activation.as_ref()),
-        activation,
+        bounds: catalogue(net, activation.as_ref().map_err(|why| *why)),
+        activation: activation.ok(),
         seed: 0,
     })
 }
@@ -247,7 +248,8 @@ fn not_applicable(why: &str) -> String {
 
 /// Every architecture bound, each with a value where its conditions hold and the reason
 /// otherwise, plus the activation-based one (ReLU only).
-fn catalogue(net: &Network, activation: Option<&ActivationReport>) -> Vec<BoundEntry> {
+/// `activation`: the activation-based bound, or why it was not computed.
+fn catalogue(net: &Network, activation: Result<&ActivationReport, &str>) -> Vec<BoundEntry> {
     let (n0, w) = (net.input_dim(), net.hidden_widths());
     let kind = HiddenActivations::of(net);
     let relu = kind == HiddenActivations::Relu;
@@ -360,7 +362,7 @@ fn catalogue(net: &Network, activation: Option<&ActivationReport>) -> Vec<BoundE
     ];
     entries.extend(xiong_entries(net, breakpoints));
     entries.push(match activation {
-        Some(a) => BoundEntry {
+        Ok(a) => BoundEntry {
             name: "activation-based".into(),
             kind: "upper".into(),
             scope: "these weights".into(),
@@ -373,13 +375,13 @@ fn catalogue(net: &Network, activation: Option<&ActivationReport>) -> Vec<BoundE
                 a.milps, a.seconds, a.milps_stopped, a.milps_skipped
             ),
         },
-        None => BoundEntry::new(
+        Err(why) => BoundEntry::new(
             "activation-based",
             "upper",
             "these weights",
             None,
             "Serra & Ramalingam, AAAI 2020",
-            not_applicable("ReLU networks only"),
+            not_applicable(why),
         ),
     });
     let constructions = [
