@@ -147,6 +147,15 @@ fn polygons_tile_the_domain_one_per_region_with_their_patterns() {
                 assert_eq!(pattern(&c), r.bits, "{name}: a class piece left its region");
             }
         }
+        // The legend's class areas: the winning classes, in order, summing to the domain.
+        let shares = result.class_areas();
+        assert!(shares.windows(2).all(|w| w[0].0 < w[1].0), "{name}");
+        assert!(shares.iter().all(|&(_, a)| a > 0.0), "{name}");
+        let total: f64 = shares.iter().map(|&(_, a)| a).sum();
+        assert!(
+            (total - result.covered_area()).abs() <= 1e-9 * total,
+            "{name}: class areas {total}"
+        );
         // Every random point lies in the polygon of its own pattern's region.
         let polygons: HashMap<&str, &[Point]> = result
             .regions
@@ -251,14 +260,27 @@ fn map_writes_png_svg_and_json() {
         .sum();
     // The domain, then one polygon per class piece.
     assert_eq!(polygons, 1 + pieces);
-    // The legend: its title and one label per class.
+    // The legend: its title and one label per winning class with its share of the area.
     let texts: Vec<&str> = doc
         .descendants()
         .filter(|n| n.has_tag_name("text"))
         .filter_map(|n| n.text().map(str::trim))
         .collect();
-    for label in ["class", "0", "1", "2"] {
-        assert!(texts.contains(&label), "{label} missing from {texts:?}");
+    assert!(texts.contains(&"class"), "{texts:?}");
+    let mut areas = [0.0; 3];
+    for piece in regions
+        .iter()
+        .flat_map(|r| r["classes"].as_array().unwrap())
+    {
+        areas[piece["class"].as_u64().unwrap() as usize] += piece["area"].as_f64().unwrap();
+    }
+    let total: f64 = areas.iter().sum();
+    for (class, area) in areas.iter().enumerate() {
+        let label = format!("{class}  {:.1}%", 100.0 * area / total);
+        assert!(
+            texts.contains(&label.as_str()),
+            "{label} missing from {texts:?}"
+        );
     }
     assert_eq!(report["classes"], 3);
     let first = &regions[0];

@@ -273,27 +273,36 @@ where
                 + Text::new(point.label.clone(), (dx, dy), ("sans-serif", 18))])
             .map_err(err)?;
     }
-    if let (Some(legend), Some(classes)) = (legend, result.classes) {
-        draw_legend(&legend, classes).map_err(err)?;
+    if let Some(legend) = legend {
+        draw_legend(&legend, &result.class_areas(), result.covered_area()).map_err(err)?;
     }
     root.present().map_err(err)?;
     Ok(())
 }
 
+/// The classes that win somewhere, each with its share of the covered area, as many as fit
+/// the legend's height (then "...").
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    classes: usize,
+    classes: &[(usize, f64)],
+    covered: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     area.draw(&Text::new("class", (10, 40), ("sans-serif", 16)))?;
-    for class in 0..classes {
-        let y = 66 + 24 * class as i32;
+    let fits = ((area.dim_in_pixel().1 as i32 - 90) / 24).max(1) as usize;
+    for (i, &(class, share)) in classes.iter().enumerate() {
+        let y = 66 + 24 * i as i32;
+        if i + 1 == fits && classes.len() > fits {
+            area.draw(&Text::new("...", (10, y), ("sans-serif", 15)))?;
+            break;
+        }
         area.draw(&Rectangle::new(
             [(10, y), (28, y + 16)],
             class_color(class).filled(),
         ))?;
         area.draw(&Rectangle::new([(10, y), (28, y + 16)], BLACK))?;
+        let percent = 100.0 * share / covered.max(f64::MIN_POSITIVE);
         area.draw(&Text::new(
-            class.to_string(),
+            format!("{class}  {percent:.1}%"),
             (36, y + 1),
             ("sans-serif", 15),
         ))?;

@@ -129,6 +129,16 @@ impl MapResult {
     pub fn covered_area(&self) -> f64 {
         self.regions.iter().map(|r| r.area).sum()
     }
+
+    /// The classes that win somewhere on the map, in increasing order, each with the area
+    /// where it wins (empty unless the map was split by class).
+    pub fn class_areas(&self) -> Vec<(usize, f64)> {
+        let mut areas = std::collections::BTreeMap::new();
+        for piece in self.regions.iter().flat_map(|r| &r.classes) {
+            *areas.entry(piece.class).or_insert(0.0) += piece.area;
+        }
+        areas.into_iter().collect()
+    }
 }
 
 /// How the problem's inputs sit in the map's plane.
