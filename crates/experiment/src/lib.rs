@@ -17,6 +17,7 @@ Errors are `anyhow` errors whose `{:#}` rendering is the one-line message the CL
 pub mod batch;
 pub mod catalogue;
 pub mod charts;
+pub mod checkpoint;
 pub mod count;
 pub mod distribution;
 pub mod domains;
