@@ -344,3 +344,102 @@ fn resumes_after_sigkill_give_the_identical_count() {
         stderr(&out)
     );
 }
+
+/// `--patterns` with shards: each shard writes its own subtrees' patterns, and together
+/// the shards' files hold every line of the single run's file exactly once. With
+/// `--resume` it is refused in one line.
+#[test]
+fn shard_patterns_hold_every_region_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let net = path("net.json");
+    let out = mipbound(&[
+        "generate", "--widths", "4,8,8,1", "--seed", "7", "--out", &net,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let single = json_of(&mipbound(&[
+        "count",
+        &net,
+        "--json",
+        "--patterns",
+        &path("all.txt"),
+    ]));
+    let plan = path("plan.json");
+    let out = mipbound(&["count", &net, "--plan", &plan, "--subtrees", "30", "--json"]);
+    let report = json_of(&out);
+    assert!(report["subtrees"].as_u64().unwrap() >= 30, "{report}");
+    let mut lines = Vec::new();
+    let mut sum = 0;
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let report = json_of(&mipbound(&[
+            "count",
+            &net,
+            "--plan",
+            &plan,
+            "--shard",
+            &shard,
+            "--json",
+            "--checkpoint",
+            &path(&format!("s{i}.json")),
+            "--patterns",
+            &path(&format!("p{i}.txt")),
+        ]));
+        assert_eq!(report["shard"], format!("shard {i}/3"));
+        sum += report["regions"].as_u64().unwrap();
+        let text = std::fs::read_to_string(path(&format!("p{i}.txt"))).unwrap();
+        assert_eq!(
+            text.lines().count() as u64,
+            report["regions"].as_u64().unwrap()
+        );
+        lines.extend(text.lines().map(str::to_string));
+    }
+    assert_eq!(Some(sum), single["regions"].as_u64());
+    let mut all: Vec<String> = std::fs::read_to_string(path("all.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    all.sort();
+    lines.sort();
+    assert_eq!(lines, all);
+    let distinct: std::collections::HashSet<&String> = all.iter().collect();
+    assert_eq!(distinct.len(), all.len());
+    let out = mipbound(&[
+        "count",
+        &net,
+        "--plan",
+        &plan,
+        "--shard",
+        "0/3",
+        "--resume",
+        &path("s0.json"),
+        "--patterns",
+        &path("again.txt"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: --patterns cannot be used with --resume: the patterns of the subtrees done before the stop are not known"
+    );
+    // A shard needs a file for its result; a plan step takes no checkpoint.
+    let out = mipbound(&["count", &net, "--plan", &plan, "--shard", "0/3"]);
+    assert!(
+        stderr(&out).contains("--shard needs --checkpoint FILE"),
+        "{}",
+        stderr(&out)
+    );
+    let out = mipbound(&[
+        "count",
+        &net,
+        "--plan",
+        &plan,
+        "--checkpoint",
+        &path("c.json"),
+    ]);
+    assert!(
+        stderr(&out).contains("--plan FILE without --shard only writes the plan"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -212,14 +212,14 @@ fn print_text(r: &CountResult) {
         rows.push(row(
             "checkpoint",
             format!(
-                "{c}: {} of {} subtrees{} done ({} resumed)",
+                "{c}: {} subtrees done ({} of them resumed) of the plan's {}{}",
                 r.subtrees_done,
+                r.subtrees_resumed,
                 r.subtrees,
                 r.shard
                     .as_ref()
-                    .map(|s| format!(" of {s}"))
+                    .map(|s| format!(", {s}"))
                     .unwrap_or_default(),
-                r.subtrees_resumed
             ),
         ));
     }
