@@ -422,6 +422,32 @@ fn shard_patterns_hold_every_region_once() {
         stderr(&out).trim(),
         "error: --patterns cannot be used with --resume: the patterns of the subtrees done before the stop are not known"
     );
+    // A shard's checkpoint is not the whole count's, nor one of another plan.
+    let out = mipbound(&["count", &net, "--resume", &path("s0.json")]);
+    assert!(
+        stderr(&out).contains("s0.json: a checkpoint of shard 0/3, this run is the whole count"),
+        "{}",
+        stderr(&out)
+    );
+    let mut other = Checkpoint::read(Path::new(&path("s1.json"))).unwrap();
+    other.plan_hash = "0".repeat(64);
+    std::fs::write(path("s1.json"), serde_json::to_vec(&other).unwrap()).unwrap();
+    let out = mipbound(&[
+        "count",
+        &net,
+        "--plan",
+        &plan,
+        "--shard",
+        "1/3",
+        "--resume",
+        &path("s1.json"),
+    ]);
+    assert!(
+        stderr(&out)
+            .contains("s1.json: a checkpoint of another plan of this count (plan 000000000000"),
+        "{}",
+        stderr(&out)
+    );
     // A shard needs a file for its result; a plan step takes no checkpoint.
     let out = mipbound(&["count", &net, "--plan", &plan, "--shard", "0/3"]);
     assert!(

@@ -334,21 +334,21 @@ impl Checkpoint {
     pub fn require_same_run(&self, other: &Checkpoint, path: &Path) -> Result<()> {
         self.fingerprint
             .require(&other.fingerprint, path, "checkpoint")?;
-        if self.plan_hash != other.plan_hash || self.subtrees != other.subtrees {
-            bail!(
-                "{}: a checkpoint of another plan of this count (plan {}, this run's {}); \
-                 the plan step gave a different cut on this machine",
-                path.display(),
-                short(&other.plan_hash),
-                short(&self.plan_hash)
-            );
-        }
         if self.shard != other.shard {
             bail!(
                 "{}: a checkpoint of {}, this run is {}",
                 path.display(),
                 describe_shard(other.shard),
                 describe_shard(self.shard)
+            );
+        }
+        if self.plan_hash != other.plan_hash || self.subtrees != other.subtrees {
+            bail!(
+                "{}: a checkpoint of another plan of this count (plan {}, this run's {}); \
+                 made from another plan file, or the plan step cut the tree differently on this machine",
+                path.display(),
+                short(&other.plan_hash),
+                short(&self.plan_hash)
             );
         }
         Ok(())
