@@ -17,6 +17,7 @@ mod onnx_graphs;
 mod onnx_torch;
 mod oracle;
 mod polytope;
+mod shards;
 mod study;
 mod thin;
 mod trials;

@@ -47,7 +47,8 @@ pub enum Command {
     Batch(BatchArgs),
     /// Train a family of networks, measure them and summarise (correlations, plots).
     Study(StudyArgs),
-    /// Join the results of shards (JSONL) into one results.jsonl / results.csv.
+    /// Join the results of shards (JSONL) into one results.jsonl / results.csv, or (with
+    /// --count) sum the shards of one count.
     Merge(MergeArgs),
     /// Local region counts: the exact number of regions in the l-infinity ball around each
     /// point (cut to the input box), with a summary and a histogram.
@@ -133,6 +134,25 @@ pub struct CountArgs {
     /// Worker threads [default: all cores]; the result does not depend on it.
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = values::count)]
     pub threads: Option<usize>,
+    /// Record finished subtrees in FILE (a new file), rewritten atomically as they finish;
+    /// `--resume FILE` continues a count stopped or killed.
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue the count recorded in FILE (same network, domain and settings) and keep
+    /// recording in it; the total is the uninterrupted count's.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Without --shard: cut the search into subtrees, write the list to FILE and exit.
+    /// With --shard: count that shard of the list.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// How many subtrees --plan cuts the search into, at least (where the tree allows).
+    #[arg(long, value_name = "N", requires = "plan", conflicts_with = "shard", allow_negative_numbers = true, value_parser = values::count)]
+    pub subtrees: Option<usize>,
+    /// Count the plan's subtrees whose index is I modulo N (0-based I); the result goes to
+    /// the --checkpoint (or --resume) FILE, which `mipbound merge --count` sums.
+    #[arg(long, value_name = "I/N", requires = "plan")]
+    pub shard: Option<Shard>,
 }
 
 /// `mipbound estimate`.
@@ -459,9 +479,16 @@ pub struct MergeArgs {
     /// Result files (JSONL) or folders holding results*.jsonl.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Output folder for results.jsonl and results.csv.
-    #[arg(long)]
-    pub out: PathBuf,
+    /// Output folder for results.jsonl and results.csv (batch records).
+    #[arg(long, required_unless_present = "count")]
+    pub out: Option<PathBuf>,
+    /// The inputs are the shard files of one count (`count --plan P --shard I/N
+    /// --checkpoint FILE`): print their sum, or the shards that are missing.
+    #[arg(long, conflicts_with = "out")]
+    pub count: bool,
+    /// With --count: print one JSON object instead of the table.
+    #[arg(long, requires = "count")]
+    pub json: bool,
 }
 
 /// `mipbound local`.

@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
+use mipbound_experiment::checkpoint::{MergedCount, merge_counts};
 use mipbound_experiment::records::{
     common_widths, csv_header, csv_row, merge, read_records_strict, results_paths, write_records,
 };
 
 use crate::args::MergeArgs;
-use crate::report::write_csv_table;
+use crate::report::{print_json, print_table, row, write_csv_table};
 
 /// The JSONL files named, or found as `results*.jsonl` in the folders named.
 fn inputs(args: &MergeArgs) -> Result<Vec<PathBuf>> {
@@ -47,6 +48,12 @@ fn inputs(args: &MergeArgs) -> Result<Vec<PathBuf>> {
 /// unreadable input, or a line that is not a record, leaves the output folder as it was.
 /// The output may be one of the inputs (`merge OUT --out OUT` after sharded runs).
 pub fn run(args: MergeArgs) -> Result<ExitCode> {
+    if args.count {
+        return merge_count_shards(&args);
+    }
+    let Some(out) = &args.out else {
+        bail!("merge: --out FOLDER is required for batch records");
+    };
     let files = inputs(&args)?;
     let lists = files
         .iter()
@@ -57,9 +64,8 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         bail!("the inputs hold no records; nothing to merge");
     }
     let widths = common_widths(&merged)?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let (jsonl, csv) = results_paths(&args.out, None);
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let (jsonl, csv) = results_paths(out, None);
     write_records(&jsonl, &merged)?;
     let rows: Vec<Vec<String>> = merged.iter().map(csv_row).collect();
     write_csv_table(&csv, &csv_header(&widths), &rows)?;
@@ -71,4 +77,46 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         csv.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sum of a count's shard files (`merge --count`).
+fn merge_count_shards(args: &MergeArgs) -> Result<ExitCode> {
+    let merged = merge_counts(&args.inputs)?;
+    if args.json {
+        print_json(&merged)?;
+    } else {
+        print_text(&merged);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_text(m: &MergedCount) {
+    let f = &m.fingerprint;
+    print_table(&[
+        row("network", format!("sha256 {}", f.network)),
+        row("domain", &f.domain),
+        row(
+            "regions",
+            if m.complete {
+                format!("{} (complete)", m.regions)
+            } else {
+                format!("{} ({})", m.regions, m.status)
+            },
+        ),
+        row(
+            "shards",
+            format!(
+                "{} ({} subtrees, plan {})",
+                m.shards,
+                m.subtrees,
+                &m.plan_hash[..12]
+            ),
+        ),
+        row(
+            "lp solves",
+            format!("{} ({} nodes)", m.stats.lp_solves, m.stats.nodes),
+        ),
+        row("cpu seconds", format!("{:.3}", m.cpu_seconds)),
+        row("seed", f.seed),
+    ]);
 }

@@ -87,7 +87,7 @@ impl Default for BatchSettings {
 }
 
 /// `I/N`: this process handles the networks whose index is `I` modulo `N`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
     /// 0-based shard index.
     pub index: usize,

@@ -1,7 +1,7 @@
 /*!
 The experiment layer of mipbound, shared by its front ends (the `mipbound` CLI and the Python
 package): a [`Problem`] (a network and its domain, with provenance), runs that count
-([`count`]), estimate ([`estimate`]), bound ([`catalogue`]) and describe ([`inspect`]) it,
+([`count`]; resumable and sharded through [`checkpoint`]), estimate ([`estimate`]), bound ([`catalogue`]) and describe ([`inspect`]) it,
 the region stream ([`regions`]), region maps of 2-D domains ([`map`], on [`polygon`]),
 local region counts in balls around points ([`local`], [`points`], [`distribution`]), and
 the batch and study layer ([`batch`], [`records`],
@@ -17,6 +17,7 @@ Errors are `anyhow` errors whose `{:#}` rendering is the one-line message the CL
 pub mod batch;
 pub mod catalogue;
 pub mod charts;
+pub mod checkpoint;
 pub mod count;
 pub mod distribution;
 pub mod domains;

@@ -24,6 +24,7 @@ then says so and its count is a lower bound.
 mod dfs;
 mod hashed;
 pub mod parallel;
+mod plan;
 
 use dfs::Subproblem;
 
@@ -41,6 +42,7 @@ enum Start<'s> {
 }
 
 pub use hashed::{TrialOutcome, xor_candidates};
+pub use plan::{PlanStep, SearchPlan, SubtreeStart};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -202,7 +204,8 @@ impl SearchStatus {
 }
 
 /// Counters of one search.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SearchStats {
     /// Regions found and verified.
     pub regions: u64,
@@ -298,6 +301,9 @@ pub enum SearchError {
     /// The unit order is not a layer-contiguous permutation of the hidden units.
     #[error("unit order: {0}")]
     Order(String),
+    /// A plan does not fit the network.
+    #[error("plan: {0}")]
+    Plan(String),
 }
 
 /// The result of a search.
@@ -552,10 +558,11 @@ impl<'a> RegionSearch<'a> {
     /// Runs the search as about [`SPLIT_TARGET`] independent subtrees on `threads` threads.
     ///
     /// The tree is cut at the smallest depth with at least that many nodes (found by
-    /// searching the top of the tree, which is cheap); each node below the cut is explored
-    /// with its own hooks from `make_hooks` and its own LP oracle; `on_subtree` receives the
-    /// hooks of each subtree in tree order. The split does not depend on `threads`, so
-    /// counts and statistics are the same for every thread count.
+    /// searching the top of the tree, which is cheap: [`RegionSearch::plan`]); each node
+    /// below the cut is explored with its own hooks from `make_hooks` and its own LP oracle
+    /// ([`RegionSearch::run_subtrees`]); `on_subtree` receives the hooks of each subtree in
+    /// tree order. The split does not depend on `threads`, so counts and statistics are the
+    /// same for every thread count.
     pub fn run_split<H, M, D>(
         &self,
         threads: usize,
@@ -569,54 +576,164 @@ impl<'a> RegionSearch<'a> {
         D: FnMut(H),
     {
         let started = Instant::now();
-        let order = &self.order;
-        let dynamic = self.settings.dynamic_order;
-        if order.len() < 2 {
+        if self.order.len() < 2 {
             let mut hooks = make_hooks();
             let outcome = self.run(&mut hooks, limits)?;
             on_subtree(hooks);
             return Ok(outcome);
         }
-        let mut cut = 1;
-        let (mut total, frontier) = loop {
-            let (outcome, frontier) =
-                self.run_from(order, dynamic, &mut make_hooks(), limits, Start::Cut(cut))?;
-            if frontier.len() >= SPLIT_TARGET
-                || cut + 1 >= order.len()
-                || !outcome.status.is_complete()
-            {
-                break (outcome, frontier);
-            }
-            cut += 1;
-        };
+        let (plan, mut total) = self.plan(SPLIT_TARGET, &mut make_hooks(), limits)?;
         if !total.status.is_complete() {
             return Ok(total);
         }
-        let mut first_error = None;
-        parallel::run_ordered(
-            frontier.len(),
+        let all: Vec<usize> = (0..plan.subtrees.len()).collect();
+        let rest = self.run_subtrees(
+            &plan,
+            &all,
             threads,
-            |i| {
+            make_hooks,
+            limits,
+            |_, _| {},
+            |_, _, hooks| on_subtree(hooks),
+        )?;
+        total.stats.add(&rest.stats);
+        total.status = rest.status;
+        total.seconds = started.elapsed().as_secs_f64();
+        Ok(total)
+    }
+
+    /// Cuts the search tree into at least `target` subtrees where it can: searches the top
+    /// of the tree at depths 1, 2, ... until one has `target` nodes or the next depth would
+    /// reach the leaves. `hooks` see the top search (no region is found there). Returns the
+    /// plan and the top search's outcome; when that is not complete (a limit stopped it),
+    /// the plan is partial and must not be used. A network with fewer than two hidden units
+    /// gets one subtree, the whole search.
+    pub fn plan<H: PatternHooks>(
+        &self,
+        target: usize,
+        hooks: &mut H,
+        limits: &Limits,
+    ) -> Result<(SearchPlan, SearchOutcome), SearchError> {
+        let order = &self.order;
+        if order.len() < 2 {
+            let root = Subproblem {
+                decisions: Vec::new(),
+                witness: Witness {
+                    point: self.inner.clone(),
+                    margin: f64::INFINITY,
+                },
+            };
+            let plan = SearchPlan {
+                cut_depth: 0,
+                subtrees: vec![SubtreeStart::from_subproblem(&root)],
+            };
+            let outcome = SearchOutcome {
+                status: SearchStatus::Exhausted,
+                stats: SearchStats::default(),
+                seconds: 0.0,
+            };
+            return Ok((plan, outcome));
+        }
+        let dynamic = self.settings.dynamic_order;
+        let mut cut = 1;
+        loop {
+            let (outcome, frontier) =
+                self.run_from(order, dynamic, hooks, limits, Start::Cut(cut))?;
+            if frontier.len() >= target || cut + 1 >= order.len() || !outcome.status.is_complete() {
+                let plan = SearchPlan {
+                    cut_depth: cut,
+                    subtrees: frontier.iter().map(SubtreeStart::from_subproblem).collect(),
+                };
+                return Ok((plan, outcome));
+            }
+            cut += 1;
+        }
+    }
+
+    /// Checks that `plan` fits this search's network and unit order (see
+    /// [`SearchPlan::check`]).
+    pub fn check_plan(&self, plan: &SearchPlan) -> Result<(), SearchError> {
+        plan.check(self.net, &self.order).map_err(SearchError::Plan)
+    }
+
+    /// Explores the subtrees `indices` of `plan` on `threads` threads, each with its own
+    /// hooks from `make_hooks` and its own LP oracle. `on_finished(i, outcome)` is called on
+    /// the worker thread as soon as subtree `i` ends, in whatever order they end (to record
+    /// progress); `on_subtree(i, outcome, hooks)` is called on this thread in the order of
+    /// `indices`. Once `limits` are reached no further subtree starts; the ones running stop
+    /// between nodes. Returns the sum over the subtrees that ran: its status is the first
+    /// status that is not complete (in the order of `indices`), or the limit's when
+    /// subtrees were left out.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_subtrees<H, M, F, D>(
+        &self,
+        plan: &SearchPlan,
+        indices: &[usize],
+        threads: usize,
+        make_hooks: M,
+        limits: &Limits,
+        on_finished: F,
+        mut on_subtree: D,
+    ) -> Result<SearchOutcome, SearchError>
+    where
+        H: PatternHooks + Send,
+        M: Fn() -> H + Sync,
+        F: Fn(usize, &SearchOutcome) + Sync,
+        D: FnMut(usize, &SearchOutcome, H),
+    {
+        self.check_plan(plan)?;
+        if let Some(&i) = indices.iter().find(|&&i| i >= plan.subtrees.len()) {
+            return Err(SearchError::Plan(format!(
+                "subtree {i} does not exist (the plan has {})",
+                plan.subtrees.len()
+            )));
+        }
+        let started = Instant::now();
+        let mut total = SearchOutcome {
+            status: SearchStatus::Exhausted,
+            stats: SearchStats::default(),
+            seconds: 0.0,
+        };
+        let mut first_error = None;
+        parallel::run_ordered_until(
+            indices.len(),
+            threads,
+            || limits.reached(Instant::now()).is_some(),
+            |k| {
+                let i = indices[k];
                 let mut hooks = make_hooks();
-                let result = self.run_from(
-                    order,
-                    dynamic,
-                    &mut hooks,
-                    limits,
-                    Start::Subtree(&frontier[i]),
-                );
-                (result.map(|(outcome, _)| outcome), hooks)
+                let start = plan.subtrees[i].to_subproblem();
+                let result = self
+                    .run_from(
+                        &self.order,
+                        self.settings.dynamic_order,
+                        &mut hooks,
+                        limits,
+                        Start::Subtree(&start),
+                    )
+                    .map(|(outcome, _)| outcome);
+                if let Ok(outcome) = &result {
+                    on_finished(i, outcome);
+                }
+                (result, hooks)
             },
-            |_, (result, hooks)| match result {
-                Ok(outcome) => {
+            |k, done| match done {
+                Some((Ok(outcome), hooks)) => {
                     total.stats.add(&outcome.stats);
                     if total.status.is_complete() {
                         total.status = outcome.status;
                     }
-                    on_subtree(hooks);
+                    on_subtree(indices[k], &outcome, hooks);
                 }
-                Err(e) => {
+                Some((Err(e), _)) => {
                     first_error.get_or_insert(e);
+                }
+                None => {
+                    if total.status.is_complete() {
+                        total.status = limits
+                            .reached(Instant::now())
+                            .unwrap_or(SearchStatus::Interrupted);
+                    }
                 }
             },
         );
