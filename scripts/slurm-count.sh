@@ -1,66 +1,112 @@
 #!/usr/bin/env bash
-# Counts the regions of one network on a Slurm cluster: a plan job, a job array of N shards,
-# then a merge job.
+# One exact count spread over a Slurm cluster: the plan, a job array of shards, a merge.
 #
 #   scripts/slurm-count.sh NET SHARDS OUT [COUNT OPTIONS...]
-#   scripts/slurm-count.sh tests/data/cnn-8x8.onnx 4 runs/cnn --box 0,1
+#   TIME=02:00:00 scripts/slurm-count.sh tests/data/cnn-8x8.onnx 4 runs/cnn
 #
-# OUT must be on a shared file system. The jobs:
-# 1. plan:  `count NET --plan OUT/plan.json` (the top of the search tree, cut into 4096
-#           subtrees: cheap). Every shard reads this one list.
-# 2. array: task I runs `count NET --plan OUT/plan.json --shard I/N`, recording finished
-#           subtrees in OUT/shard-I-of-N.json as they finish (atomic rewrites). Slurm sends
-#           SIGUSR1 (--signal) SIGNAL_LEAD seconds before the time limit; the task then
-#           stops the count (SIGINT: the checkpoint keeps every finished subtree) and
-#           requeues itself; the requeued task resumes with --resume. A task killed outright
-#           loses only the subtrees in progress: resubmitting it resumes as well.
-# 3. merge: after the whole array (afterany, so that it also runs when shards failed),
-#           `merge --count` writes the total to OUT/merged.json, or names the shards that
-#           are missing or unfinished (then resubmit those tasks and run the merge again).
-# COUNT OPTIONS (e.g. --box, --domain, --seed, --lp) go to the plan and to every shard:
-# they are part of the fingerprint, and merge refuses shards that differ.
-# Adjust the resources below (or with SBATCH_* environment variables) to your cluster.
+#   NET      the network (any format `mipbound count` reads)
+#   SHARDS   number of array tasks, one shard of the plan each
+#   OUT      a folder on the shared file system (created if missing); everything goes there
+#   COUNT OPTIONS  options that change the count (--box, --domain, --lp, --seed, ...): given
+#            once here, they go to the plan and to every shard (they are part of the
+#            fingerprint, and merge refuses shards that differ)
+#
+# Environment: TIME, the Slurm time limit of one task (default 24:00:00); SIGNAL_LEAD, how
+# many seconds before it the task is told to stop (default 120; Slurm may send the signal
+# up to a minute earlier); MIPBOUND, the binary (default target/release/mipbound, else
+# mipbound on PATH; it must be reachable from every node); the usual SBATCH_* variables
+# for partition, account, memory and CPUs (a task uses SLURM_CPUS_PER_TASK threads).
+#
+# Steps:
+# 1. Here, now: `mipbound count NET --plan OUT/plan.json` cuts the top of the search tree
+#    into 4096 subtrees (cheap: seconds), so bad options fail at once. Every shard reads
+#    this one list, so the split never depends on LP results that could differ between
+#    nodes.
+# 2. A job array: task I runs `count NET --plan OUT/plan.json --shard I/SHARDS`, recording
+#    finished subtrees in OUT/shard-I-of-SHARDS.json (atomic rewrites as they finish).
+#    SIGNAL_LEAD seconds before its time limit Slurm sends the task SIGUSR1
+#    (`--signal=B:USR1@...`); the task stops the count with SIGINT (the checkpoint keeps
+#    every finished subtree) and requeues itself (`scontrol requeue`); the requeued task
+#    resumes (`--resume`). A node failure or SIGKILL loses only the subtrees in progress.
+#    Each task's report goes to OUT/task-I.out.
+# 3. A merge job depending on the whole array with `afterany` (a requeued task keeps the
+#    dependency waiting; a failed one does not block it): `mipbound merge --count` writes
+#    the total to OUT/merged.json, or names the shards that are missing or unfinished in
+#    OUT/merge.out (exit 2); rerun those tasks with the `rerun` line printed below, then
+#    the merge.
 set -euo pipefail
-NET=${1:?usage: slurm-count.sh NET SHARDS OUT [COUNT OPTIONS...]}
-SHARDS=${2:?usage: slurm-count.sh NET SHARDS OUT [COUNT OPTIONS...]}
-OUT=${3:?usage: slurm-count.sh NET SHARDS OUT [COUNT OPTIONS...]}
+
+usage() {
+    sed -n '2,37p' "$0" >&2
+    exit 2
+}
+[ $# -ge 3 ] || usage
+NET=$1
+SHARDS=$2
+OUT=$3
 shift 3
-BIN=$(realpath "${MIPBOUND:-target/release/mipbound}")
-[ -x "$BIN" ] || { echo "build first: cargo build --release (or set MIPBOUND)" >&2; exit 1; }
-TIME=${TIME:-24:00:00}          # per task
-SIGNAL_LEAD=${SIGNAL_LEAD:-120} # seconds before the time limit
-NET=$(realpath "$NET")
+TIME=${TIME:-24:00:00}
+SIGNAL_LEAD=${SIGNAL_LEAD:-120}
+if [ -z "${MIPBOUND:-}" ]; then
+    MIPBOUND=target/release/mipbound
+    [ -x "$MIPBOUND" ] || MIPBOUND=$(command -v mipbound || true)
+fi
+[ -n "$MIPBOUND" ] && [ -x "$MIPBOUND" ] ||
+    { echo "slurm-count: no mipbound binary: cargo build --release, or set MIPBOUND" >&2; exit 2; }
+MIPBOUND=$(realpath "$MIPBOUND")
+case $SHARDS in
+    '' | *[!0-9]* | 0) echo "slurm-count: SHARDS must be a positive integer, got '$SHARDS'" >&2; exit 2 ;;
+esac
+[ -r "$NET" ] || { echo "slurm-count: cannot read the network $NET" >&2; exit 2; }
+command -v sbatch >/dev/null || { echo "slurm-count: sbatch not found (is Slurm installed?)" >&2; exit 2; }
+
 mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
-EXTRA=$(printf ' %q' "$@")
+NET=$(realpath "$NET")
+PLAN=$OUT/plan.json
+OPTIONS=""
+[ $# -gt 0 ] && OPTIONS=$(printf ' %q' "$@")
 
-cat > "$OUT/shard-task.sh" <<TASK
+if [ ! -f "$PLAN" ]; then
+    "$MIPBOUND" count "$NET" "$@" --plan "$PLAN"
+fi
+
+# The task runs the count in the background so that the batch shell can take SIGUSR1.
+TASK=$OUT/task.sh
+cat >"$TASK" <<EOF
 #!/usr/bin/env bash
-# One shard of the count (written by slurm-count.sh).
+# One shard of the count (written by scripts/slurm-count.sh).
 set -uo pipefail
 I=\${SLURM_ARRAY_TASK_ID:?run as a Slurm array task}
-CK="$OUT/shard-\$I-of-$SHARDS.json"
-if [ -f "\$CK" ]; then MODE=(--resume "\$CK"); else MODE=(--checkpoint "\$CK"); fi
-"$BIN" count "$NET" --plan "$OUT/plan.json" --shard "\$I/$SHARDS" "\${MODE[@]}" \\
-    --threads "\${SLURM_CPUS_PER_TASK:-1}" --json$EXTRA > "$OUT/shard-\$I-of-$SHARDS.out.json" &
-pid=\$!
-# Near the time limit: stop the count cleanly, then come back and resume.
-trap 'kill -INT \$pid; wait \$pid; scontrol requeue "\$SLURM_JOB_ID"; exit 0' USR1
-wait \$pid
-TASK
-chmod +x "$OUT/shard-task.sh"
+CHECKPOINT=$OUT/shard-\$I-of-$SHARDS.json
+if [ -f "\$CHECKPOINT" ]; then MODE=--resume; else MODE=--checkpoint; fi
+echo "task \$I (job \$SLURM_JOB_ID, restart \${SLURM_RESTART_COUNT:-0}): \$MODE \$CHECKPOINT"
+"$MIPBOUND" count "$NET"$OPTIONS --plan "$PLAN" --shard "\$I/$SHARDS" \$MODE "\$CHECKPOINT" \\
+    --threads "\${SLURM_CPUS_PER_TASK:-1}" &
+PID=\$!
+requeue() {
+    echo "task \$I: time limit near; stopping at the next node and requeueing"
+    kill -INT \$PID
+    wait \$PID
+    scontrol requeue "\${SLURM_ARRAY_JOB_ID}_\$I"
+    exit 0
+}
+trap requeue USR1
+# When USR1 arrives, wait returns at once and the trap runs (and exits).
+wait \$PID
+EOF
+chmod +x "$TASK"
 
-plan=$(sbatch --parsable --job-name=mipbound-plan --cpus-per-task=1 --mem=4G --time=1:00:00 \
-    --output="$OUT/slurm-%j-plan.out" \
-    --wrap="$BIN count $NET --plan $OUT/plan.json$EXTRA")
-array=$(sbatch --parsable --dependency=afterok:"$plan" \
-    --job-name=mipbound-count --array=0-$((SHARDS - 1)) \
-    --cpus-per-task=4 --mem=4G --time="$TIME" \
-    --requeue --signal=B:USR1@"$SIGNAL_LEAD" \
-    --output="$OUT/slurm-%A_%a.out" --open-mode=append \
-    "$OUT/shard-task.sh")
-merge=$(sbatch --parsable --dependency=afterany:"$array" \
-    --job-name=mipbound-merge --cpus-per-task=1 --mem=2G --time=1:00:00 \
-    --output="$OUT/slurm-%j-merge.out" \
-    --wrap="$BIN merge --count --json $OUT/shard-*-of-$SHARDS.json > $OUT/merged.json")
-echo "submitted plan job $plan, array job $array ($SHARDS shards) and merge job $merge"
+ARRAY=$(sbatch --parsable --job-name=mipbound-count --array=0-$((SHARDS - 1)) \
+    --time="$TIME" --signal=B:USR1@"$SIGNAL_LEAD" --requeue --open-mode=append \
+    --output="$OUT/task-%a.out" "$TASK")
+ARRAY=${ARRAY%%;*}
+MERGE=$(sbatch --parsable --job-name=mipbound-merge --dependency=afterany:"$ARRAY" \
+    --output="$OUT/merge.out" \
+    --wrap="$(printf '%q' "$MIPBOUND") merge --count --json $(printf '%q' "$OUT")/shard-*-of-$SHARDS.json > $(printf '%q' "$OUT/merged.json")")
+MERGE=${MERGE%%;*}
+
+echo "plan    $PLAN"
+echo "array   job $ARRAY: $SHARDS tasks, time limit $TIME each; reports in $OUT/task-*.out"
+echo "merge   job $MERGE after the array (afterany): $OUT/merged.json, messages in $OUT/merge.out"
+echo "rerun   sbatch --array=I --time=$TIME --signal=B:USR1@$SIGNAL_LEAD --requeue --open-mode=append --output=$OUT/task-%a.out $TASK"

@@ -117,6 +117,18 @@ fn net(dir: &Path) {
     fs::copy(data("mlp-2-8-8-3.json"), dir.join("net.json")).unwrap();
 }
 
+/// A 3-input net with domain files: plane points (also as plane.svg and plane.csv), a box
+/// and polytope rows named like outputs.
+fn net_and_domain_files(dir: &Path) {
+    fs::copy(data("mlp-3-6-5-2.json"), dir.join("net.json")).unwrap();
+    let plane = "0.1 0.2 0.3\n0.5 0.5 0.5\n0.2 0.8 0.1\n";
+    for name in ["plane.txt", "plane.svg", "plane.csv"] {
+        fs::write(dir.join(name), plane).unwrap();
+    }
+    fs::write(dir.join("box.txt"), "0 0 0\n1 1 1\n").unwrap();
+    fs::write(dir.join("rows.lp"), "1 1 1 1.5\n").unwrap();
+}
+
 fn net_and_old_outputs(dir: &Path) {
     net(dir);
     fs::write(dir.join("patterns.txt"), "earlier patterns\n").unwrap();
@@ -264,6 +276,11 @@ fn cases() -> Vec<Case> {
         case("convert --out = input, other format", net, &["convert", "net.json", "--out", "./net.json", "--to", "onnx"], 2, &["--out ./net.json", "input file"]),
         case("train --out = a data file", mnist, &["train", "--data", "digits", "--out", "digits/3.json", "--epochs", "1"], 2, &["--out digits/3.json", "input file"]),
         case("batch results = manifest", batch_results_and_bad_net, &["batch", "--manifest", "out/results.csv", "--out", "out", "--no-exact", "--trials", "1", "--xor", "2"], 2, &["--out out/results.csv", "input file"]),
+        case("patterns = the domain's points", net_and_domain_files, &["count", "net.json", "--domain", "plane:plane.txt", "--patterns", "plane.txt"], 2, &["--patterns plane.txt", "input file"]),
+        case("patterns = the box file", net_and_domain_files, &["count", "net.json", "--box", "box.txt", "--patterns", "box.txt"], 2, &["--patterns box.txt", "input file"]),
+        case("map --out = the domain's points", net_and_domain_files, &["map", "net.json", "--domain", "plane:plane.svg", "--out", "plane.svg"], 2, &["--out plane.svg", "input file"]),
+        case("estimate --csv = the domain's points", net_and_domain_files, &["estimate", "net.json", "--domain", "plane:plane.csv", "--csv", "plane.csv", "--trials", "1", "--xor", "2"], 2, &["--csv plane.csv", "input file"]),
+        case("formulate --out = the polytope's rows", net_and_domain_files, &["formulate", "net.json", "--domain", "polytope:rows.lp", "--out", "rows.lp"], 2, &["--out rows.lp", "input file"]),
         case("count --threads 0 with --patterns", net_and_old_outputs, &["count", "net.json", "--patterns", "patterns.txt", "--threads", "0"], 2, &["--threads must be at least 1"]),
         case("estimate --threads 0 with --csv", net_and_old_outputs, &["estimate", "net.json", "--csv", "old.csv", "--threads", "0"], 2, &["--threads must be at least 1"]),
         // merge: nothing lost, garbage refused.

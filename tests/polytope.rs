@@ -517,13 +517,23 @@ fn polytope_spec_files_count_and_refuse() {
     assert_eq!(spec_regions(&problem) as usize, expected);
     let (_dir, empty) = write_file("empty.txt", "1 1 -0.5\n");
     let spec = DomainSpec::parse(&format!("polytope:{empty}")).unwrap();
-    let err = Problem::with_domain(net, "<test>", "0,1", &spec).unwrap_err();
+    let err = Problem::with_domain(net.clone(), "<test>", "0,1", &spec).unwrap_err();
     let message = format!("{err:#}");
     assert!(
         message.contains("empty or flat") && message.contains("empty.txt"),
         "{message}"
     );
     assert!(!message.contains('\n'), "{message}");
+    // A row without b (two values for a 2-input net) is named as a row, not as a point.
+    let (_dir, short) = write_file("short.txt", "1 1\n");
+    let spec = DomainSpec::parse(&format!("polytope:{short}")).unwrap();
+    let err = Problem::with_domain(net, "<test>", "0,1", &spec).unwrap_err();
+    assert!(
+        format!("{err:#}").ends_with(
+            "short.txt: row 0 has 2 values but a row needs 3 (2 coefficients, one per input, then b)"
+        ),
+        "{err:#}"
+    );
 }
 
 /// Planes whose u-square leaves the input box: the box's rows that are not implied cut

@@ -1,5 +1,6 @@
 //! Loading problems from arguments, and the Ctrl-C cancel token.
 
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use anyhow::Result;
@@ -17,6 +18,21 @@ pub fn load_problem(args: &NetArgs) -> Result<Problem> {
         None => DomainSpec::InputBox,
     };
     Problem::load_with_domain(&args.file.net, args.file.format, &args.domain, &spec)
+}
+
+/// The files the arguments read (the network, a `--box` file, the `--domain` spec's
+/// files), which no output may overwrite. Specs that do not parse name no file; their
+/// error comes when the problem is loaded.
+pub fn input_files(args: &NetArgs) -> Vec<PathBuf> {
+    let mut files = vec![args.file.net.clone(), PathBuf::from(&args.domain)];
+    if let Some(spec) = args
+        .domain_spec
+        .as_deref()
+        .and_then(|s| DomainSpec::parse(s).ok())
+    {
+        files.extend(spec.files().into_iter().map(Path::to_path_buf));
+    }
+    files
 }
 
 /// The token Ctrl-C cancels: runs stop between nodes and the command reports what it has.

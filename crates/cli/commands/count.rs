@@ -3,7 +3,7 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use mipbound_experiment::Problem;
@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::finish;
 use crate::args::CountArgs;
-use crate::common::{load_problem, with_run};
+use crate::common::{input_files, load_problem, with_run};
 use crate::report::{describe_stable, network_rows, print_table, row};
 
 /// Subtrees `--plan` cuts the search into by default: many more than shards, so that the
@@ -22,7 +22,8 @@ use crate::report::{describe_stable, network_rows, print_table, row};
 const PLAN_SUBTREES: usize = 4096;
 
 pub fn run(args: CountArgs) -> Result<ExitCode> {
-    let inputs = [args.net.file.net.as_path()];
+    let files = input_files(&args.net);
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     if let Some(path) = &args.patterns {
         refuse_overwrite("--patterns", path, &inputs)?;
         if args.resume.is_some() {

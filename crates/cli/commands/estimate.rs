@@ -1,6 +1,7 @@
 //! `mipbound estimate`: MIPBound lower bounds per XOR width, side by side, with the exact
 //! count and the upper bounds in the same table.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -11,12 +12,14 @@ use mipbound_experiment::files::refuse_overwrite;
 
 use super::finish;
 use crate::args::EstimateArgs;
-use crate::common::{load_problem, with_run};
+use crate::common::{input_files, load_problem, with_run};
 use crate::report::{network_rows, print_columns, print_table, row, write_csv};
 
 pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     if let Some(path) = &args.csv {
-        refuse_overwrite("--csv", path, &[&args.net.file.net])?;
+        let files = input_files(&args.net);
+        let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        refuse_overwrite("--csv", path, &inputs)?;
     }
     let problem = load_problem(&args.net)?;
     let settings = EstimateSettings {

@@ -1,5 +1,6 @@
 //! `mipbound formulate`: the counting MILP, written by HiGHS for another solver.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -9,10 +10,12 @@ use mipbound_formulation::{BigM, UnitBounds};
 use mipbound_experiment::files::refuse_overwrite;
 
 use crate::args::FormulateArgs;
-use crate::common::load_problem;
+use crate::common::{input_files, load_problem};
 
 pub fn run(args: FormulateArgs) -> Result<ExitCode> {
-    refuse_overwrite("--out", &args.out, &[&args.net.file.net])?;
+    let files = input_files(&args.net);
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    refuse_overwrite("--out", &args.out, &inputs)?;
     let problem = load_problem(&args.net)?;
     if problem.is_everywhere() {
         bail!("--domain all: the big-M MILP needs finite bounds; give a bounded domain");

@@ -1,5 +1,6 @@
 //! `mipbound map`: the regions of a 2-D domain as exact polygons, drawn as PNG or SVG.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
@@ -9,7 +10,7 @@ use mipbound_experiment::map::{MapResult, MapSettings, map};
 
 use super::finish;
 use crate::args::{MapArgs, MapColor};
-use crate::common::{load_problem, with_run};
+use crate::common::{input_files, load_problem, with_run};
 use crate::map_image::write_map;
 use crate::report::{network_rows, print_table, row};
 
@@ -18,7 +19,9 @@ pub fn run(args: MapArgs) -> Result<ExitCode> {
         bail!("map: give --out FILE.png|FILE.svg for the image, or --json for the polygons");
     }
     if let Some(out) = &args.out {
-        refuse_overwrite("--out", out, &[&args.net.file.net])?;
+        let files = input_files(&args.net);
+        let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        refuse_overwrite("--out", out, &inputs)?;
         let extension = out.extension().and_then(|e| e.to_str()).unwrap_or_default();
         if !matches!(extension.to_ascii_lowercase().as_str(), "png" | "svg") {
             bail!(

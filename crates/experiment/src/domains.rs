@@ -204,7 +204,7 @@ pub fn build(net: &Network, input_box: Option<&Domain>, spec: &DomainSpec) -> Re
         DomainSpec::Polytope(source) => {
             let name = source.name();
             let rows = source
-                .read(n0 + 1)
+                .read_rows(n0)
                 .with_context(|| format!("--domain polytope:{name}"))?;
             let constraints = rows
                 .points

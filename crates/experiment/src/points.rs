@@ -84,6 +84,25 @@ impl PointSource {
 
     /// Reads the points; every point must have `dim` finite coordinates.
     pub fn read(&self, dim: usize) -> Result<Points> {
+        self.read_checked(dim, |i, len| {
+            format!("point {i} has {len} coordinates but the network has {dim} inputs")
+        })
+    }
+
+    /// Reads polytope rows `a_1 ... a_n0 b` for a network with `n0` inputs: like
+    /// [`PointSource::read`] with `n0 + 1` values per row, and messages about rows.
+    pub fn read_rows(&self, n0: usize) -> Result<Points> {
+        self.read_checked(n0 + 1, |i, len| {
+            format!(
+                "row {i} has {len} values but a row needs {} ({n0} coefficients, one per input, then b)",
+                n0 + 1
+            )
+        })
+    }
+
+    /// Reads the points and checks each has `dim` finite values; `wrong(i, len)` says what
+    /// is wrong with entry `i` of `len` values.
+    fn read_checked(&self, dim: usize, wrong: impl Fn(usize, usize) -> String) -> Result<Points> {
         let name = self.name();
         let (points, labels) = match self {
             Self::File(path) => (read_file(path)?, None),
@@ -105,10 +124,7 @@ impl PointSource {
         }
         for (i, p) in points.iter().enumerate() {
             if p.len() != dim {
-                bail!(
-                    "{name}: point {i} has {} coordinates but the network has {dim} inputs",
-                    p.len()
-                );
+                bail!("{name}: {}", wrong(i, p.len()));
             }
             if let Some(v) = p.iter().find(|v| !v.is_finite()) {
                 bail!("{name}: point {i} has the non-finite coordinate {v}");

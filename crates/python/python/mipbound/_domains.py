@@ -127,7 +127,8 @@ class Everywhere(Domain):
 class Polytope(Domain):
     """The polytope ``{x : A x <= b}`` inside the input box ``box`` (the CLI's
     ``--domain polytope:FILE``, whose rows are ``[A | b]``). ``A`` is ``(m, n0)``, ``b``
-    has ``m`` values. It must have interior."""
+    has ``m`` values. It must have interior, and ``box`` must be given (not ``None``), as
+    for the CLI."""
 
     __slots__ = ("A", "b", "box")
     _kind = "polytope"
