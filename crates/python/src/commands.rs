@@ -134,15 +134,8 @@ pub fn estimate(
     if exact_time_limit.is_some() && exact != Some(true) {
         return Err(value_error("exact_time_limit needs exact=True"));
     }
-    let widths = match xor {
-        None => d.widths.clone(),
-        Some(list) => list
-            .iter()
-            .map(|w| w.str()?.to_cow()?.parse::<XorWidth>().map_err(value_error))
-            .collect::<PyResult<Vec<_>>>()?,
-    };
     let settings = EstimateSettings {
-        widths,
+        widths: xor_widths(xor, &d.widths)?,
         trials: trials.unwrap_or(d.trials),
         confidence,
         alpha,
@@ -166,6 +159,20 @@ pub fn estimate(
             &Run::quiet(threads, &cancel),
         )?)
     })
+}
+
+/// The `xor=` widths (each as `--xor` spells it: `2`, `3`, `dense`, ...), or `default`.
+pub fn xor_widths(
+    xor: Option<Vec<Bound<'_, PyAny>>>,
+    default: &[XorWidth],
+) -> PyResult<Vec<XorWidth>> {
+    match xor {
+        None => Ok(default.to_vec()),
+        Some(list) => list
+            .iter()
+            .map(|w| w.str()?.to_cow()?.parse::<XorWidth>().map_err(value_error))
+            .collect(),
+    }
 }
 
 fn milp_settings(time_limit: Option<f64>, max_limits: Option<usize>) -> PyResult<MilpSettings> {

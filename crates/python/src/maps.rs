@@ -14,7 +14,7 @@ use mipbound_parity::XorWidth;
 use ndarray::{Ix1, Ix2};
 use pyo3::prelude::*;
 
-use crate::commands::count_settings;
+use crate::commands::{count_settings, xor_widths};
 use crate::domains::{ARRAYS, domain_arg, problem};
 use crate::errors::{anyhow_value_error, value_error};
 use crate::network::{PyNetwork, array_like, fixed};
@@ -166,13 +166,7 @@ pub fn local(
     };
     let d = LocalSettings::default();
     let seed = seed.unwrap_or(d.count.seed);
-    let widths = match xor {
-        None => d.fallback.widths.clone(),
-        Some(list) => list
-            .iter()
-            .map(|w| w.str()?.to_cow()?.parse::<XorWidth>().map_err(value_error))
-            .collect::<PyResult<Vec<_>>>()?,
-    };
+    let widths = xor_widths(xor, &d.fallback.widths)?;
     let settings = LocalSettings {
         radius,
         segments,
