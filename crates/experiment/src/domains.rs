@@ -636,7 +636,7 @@ mod tests {
         });
         assert_eq!(
             format!("{:#}", build(&net, Some(&unit), &short).err().unwrap()),
-            "--domain polytope:<arrays>: <arrays>: point 0 has 2 coordinates but the network has 3 inputs"
+            "--domain polytope:<arrays>: <arrays>: row 0 has 2 values but a row needs 3 (2 coefficients, one per input, then b)"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
