@@ -10,7 +10,8 @@ use ndarray::{Array1, Array2};
 use crate::activations::{kinds, random_net};
 use crate::oracle::{count_2d, count_2d_keeping};
 
-fn regions(problem: &Problem) -> u64 {
+/// The complete count of a problem (2 threads).
+pub fn regions(problem: &Problem) -> u64 {
     let cancel = CancelToken::new();
     let r = count(
         problem,
@@ -90,7 +91,9 @@ fn parallel_lines_give_strips_on_all_of_r2() {
     assert_eq!(regions(&over(&net, "0,1", &DomainSpec::Everywhere)), 4);
 }
 
-fn write(name: &str, text: &str) -> (tempfile::TempDir, String) {
+/// `text` written to the file `name` in a new temporary folder: the folder (removed when
+/// dropped) and the file's path.
+pub fn write(name: &str, text: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
@@ -139,28 +142,14 @@ fn affine_slices_count_as_the_composed_network() {
                 [0.7, 0.2, 0.45, 0.3],
                 [0.35, 0.8, 0.1, 0.55],
             );
-            let text = [a, b, c]
-                .iter()
-                .map(|p| p.map(|v| v.to_string()).join(" "))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let (_dir, path) = write("plane.txt", &text);
+            let (_dir, path) = write("plane.txt", &points_text(&[&a, &b, &c]));
             let plane = over(
                 &net,
                 "0,1",
                 &DomainSpec::parse(&format!("plane:{path}")).unwrap(),
             );
             assert!(plane.domain().constraints().is_empty(), "rows are implied");
-            let mut layers = net.layers().to_vec();
-            let w = &layers[0].weights;
-            let v = Array2::from_shape_fn((4, 2), |(i, j)| [b, c][j][i] - a[i]);
-            let composed = Layer::new(
-                w.dot(&v),
-                &layers[0].bias + &w.dot(&Array1::from(a.to_vec())),
-                layers[0].activation.clone(),
-            );
-            layers[0] = composed;
-            let by_hand = Network::new(2, layers).unwrap();
+            let by_hand = composed_by_hand(&net, &a, &plane_directions(&a, &b, &c));
             let expected = count_2d(&by_hand, 0.0, 1.0) as u64;
             assert_eq!(regions(&plane), expected, "{name} seed {seed}");
         }
@@ -245,9 +234,31 @@ fn region_streams_speak_of_the_original_network() {
     }
 }
 
+/// Points as a point file's text: one per line, coordinates separated by spaces.
+pub fn points_text(points: &[&[f64]]) -> String {
+    points
+        .iter()
+        .map(|p| {
+            p.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The directions `B - A` and `C - A` of the plane through A, B and C.
+pub fn plane_directions(a: &[f64], b: &[f64], c: &[f64]) -> Vec<Vec<f64>> {
+    [b, c]
+        .iter()
+        .map(|p| p.iter().zip(a).map(|(p, a)| p - a).collect())
+        .collect()
+}
+
 /// The network with its first layer composed with `x = x0 + V u` by hand (`v[j]` the j-th
 /// direction).
-fn composed_by_hand(net: &Network, x0: &[f64], v: &[Vec<f64>]) -> Network {
+pub fn composed_by_hand(net: &Network, x0: &[f64], v: &[Vec<f64>]) -> Network {
     let n0 = net.input_dim();
     let v = Array2::from_shape_fn((n0, v.len()), |(i, j)| v[j][i]);
     let mut layers = net.layers().to_vec();
@@ -326,16 +337,10 @@ fn affine_slices_of_convolutional_networks_count_as_the_composed_network() {
             .collect()
     };
     let lines = |k: usize| {
-        std::iter::once(x0.to_vec())
-            .chain(directions[..k].iter().cloned())
-            .map(|p| {
-                p.iter()
-                    .map(|v| v.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        let rows: Vec<&[f64]> = std::iter::once(&x0[..])
+            .chain(directions[..k].iter().map(Vec::as_slice))
+            .collect();
+        points_text(&rows)
     };
     for (name, net) in &nets {
         for k in [2, 3] {
@@ -396,23 +401,16 @@ fn a_plane_through_three_mnist_test_digits_counts_as_polygon_splitting() {
     );
     let kept = plane.domain().constraints().len();
     assert!((1..=4).contains(&kept), "{}", plane.summary().domain);
-    let v = Array2::from_shape_fn((784, 2), |(i, j)| [b, c][j][i] - a[i]);
+    let v = plane_directions(a, b, c);
     let rows: Vec<([f64; 2], f64)> = (0..784)
         .flat_map(|i| {
-            let d = [v[[i, 0]], v[[i, 1]]];
+            let d = [v[0][i], v[1][i]];
             [(d, 1.0 - a[i]), ([-d[0], -d[1]], a[i])]
         })
         .filter(|(d, _)| d != &[0.0, 0.0] && d != &[-0.0, -0.0])
         .collect();
     assert_eq!(rows.len(), 660, "rows of pixels not 0 in all three images");
-    let mut layers = net.layers().to_vec();
-    let w = &layers[0].weights;
-    layers[0] = Layer::new(
-        w.dot(&v),
-        &layers[0].bias + &w.dot(&Array1::from(a.clone())),
-        layers[0].activation.clone(),
-    );
-    let by_hand = Network::new(2, layers).unwrap();
+    let by_hand = composed_by_hand(&net, a, &v);
     let expected = crate::oracle::count_2d_polygon(&by_hand, 0.0, 1.0, &rows);
     assert!(expected >= 20, "{expected}");
     assert_eq!(regions(&plane) as usize, expected);

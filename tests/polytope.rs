@@ -474,29 +474,6 @@ fn rows_that_make_a_smaller_box_count_as_that_box() {
     }
 }
 
-fn spec_regions(problem: &mipbound_experiment::Problem) -> u64 {
-    use mipbound_experiment::count::{CountSettings, count};
-    use mipbound_experiment::run::{CancelToken, Run};
-    let cancel = CancelToken::new();
-    let r = count(
-        problem,
-        &CountSettings::default(),
-        &Run::quiet(2, &cancel),
-        None,
-    )
-    .unwrap();
-    assert!(r.complete, "{}", r.status);
-    r.regions
-}
-
-fn write_file(name: &str, text: &str) -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
-    let path = path.display().to_string();
-    (dir, path)
-}
-
 /// `--domain polytope:FILE` end to end: the count equals the polygon splitter's; an empty
 /// polytope file gets one line naming the domain.
 #[test]
@@ -509,13 +486,13 @@ fn polytope_spec_files_count_and_refuse() {
         .iter()
         .map(|(a, b)| format!("{} {} {b}\n", a[0], a[1]))
         .collect();
-    let (_dir, path) = write_file("rows.txt", &text);
+    let (_dir, path) = crate::domains::write("rows.txt", &text);
     let spec = DomainSpec::parse(&format!("polytope:{path}")).unwrap();
     let problem = Problem::with_domain(net.clone(), "<test>", "0,1", &spec).unwrap();
     let expected = crate::oracle::count_2d_polygon(&net, 0.0, 1.0, &rows);
     assert!(expected > 5, "{expected}");
-    assert_eq!(spec_regions(&problem) as usize, expected);
-    let (_dir, empty) = write_file("empty.txt", "1 1 -0.5\n");
+    assert_eq!(crate::domains::regions(&problem) as usize, expected);
+    let (_dir, empty) = crate::domains::write("empty.txt", "1 1 -0.5\n");
     let spec = DomainSpec::parse(&format!("polytope:{empty}")).unwrap();
     let err = Problem::with_domain(net.clone(), "<test>", "0,1", &spec).unwrap_err();
     let message = format!("{err:#}");
@@ -525,7 +502,7 @@ fn polytope_spec_files_count_and_refuse() {
     );
     assert!(!message.contains('\n'), "{message}");
     // A row without b (two values for a 2-input net) is named as a row, not as a point.
-    let (_dir, short) = write_file("short.txt", "1 1\n");
+    let (_dir, short) = crate::domains::write("short.txt", "1 1\n");
     let spec = DomainSpec::parse(&format!("polytope:{short}")).unwrap();
     let err = Problem::with_domain(net, "<test>", "0,1", &spec).unwrap_err();
     assert!(
@@ -543,7 +520,6 @@ fn polytope_spec_files_count_and_refuse() {
 fn clipped_planes_count_as_the_composed_network_on_the_clipped_polygon() {
     use mipbound_experiment::Problem;
     use mipbound_experiment::domains::DomainSpec;
-    use ndarray::{Array1, Array2};
     let mut all_kinds = vec![("relu", Activation::Relu)];
     all_kinds.extend(kinds());
     let (a, b, c) = (
@@ -551,12 +527,8 @@ fn clipped_planes_count_as_the_composed_network_on_the_clipped_polygon() {
         [1.2, 0.7, 0.45, 0.3],
         [0.35, 1.4, -0.3, 0.55],
     );
-    let text = [a, b, c]
-        .iter()
-        .map(|p| p.map(|v| v.to_string()).join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let (_dir, path) = write_file("plane.txt", &text);
+    let (_dir, path) =
+        crate::domains::write("plane.txt", &crate::domains::points_text(&[&a, &b, &c]));
     let spec = DomainSpec::parse(&format!("plane:{path}")).unwrap();
     // x_i = a_i + u (b_i - a_i) + v (c_i - a_i) in [0, 1].
     let rows: Rows2 = (0..4)
@@ -589,19 +561,15 @@ fn clipped_planes_count_as_the_composed_network_on_the_clipped_polygon() {
                 "{}",
                 plane.domain().describe()
             );
-            let mut layers = net.layers().to_vec();
-            let w = &layers[0].weights;
-            let v = Array2::from_shape_fn((4, 2), |(i, j)| [b, c][j][i] - a[i]);
-            layers[0] = mipbound_network::Layer::new(
-                w.dot(&v),
-                &layers[0].bias + &w.dot(&Array1::from(a.to_vec())),
-                layers[0].activation.clone(),
+            let by_hand = crate::domains::composed_by_hand(
+                &net,
+                &a,
+                &crate::domains::plane_directions(&a, &b, &c),
             );
-            let by_hand = Network::new(2, layers).unwrap();
             let expected = crate::oracle::count_2d_polygon(&by_hand, 0.0, 1.0, &rows);
             assert!(expected >= 4, "{name} seed {seed}: {expected}");
             assert_eq!(
-                spec_regions(&plane) as usize,
+                crate::domains::regions(&plane) as usize,
                 expected,
                 "{name} seed {seed}"
             );
