@@ -60,20 +60,26 @@ impl Domain {
             verdicts.push(verdict);
         }
         // A row implied by a subset of the kept rows is implied by all of them, so the
-        // rows that cut are tried first: they are few, and usually the polygon's edges.
-        let with = |verdicts: &[Verdict], keep: &dyn Fn(usize, Verdict) -> bool| {
-            (0..rows.len())
-                .filter(|&o| keep(o, verdicts[o]))
-                .map(|o| rows[o].clone())
-                .collect::<Vec<_>>()
-        };
+        // rows that cut (they never change below) are tried first: they are few, and
+        // usually the polygon's edges.
+        let cutting: Vec<Constraint> = rows
+            .iter()
+            .zip(&verdicts)
+            .filter(|&(_, v)| *v == Verdict::Cuts)
+            .map(|(c, _)| c.clone())
+            .collect();
         for r in 0..rows.len() {
-            if verdicts[r] == Verdict::Tight
-                && (self.exactly_implied(with(&verdicts, &|_, v| v == Verdict::Cuts), &rows[r])
-                    || self.exactly_implied(
-                        with(&verdicts, &|o, v| o != r && v != Verdict::Implied),
-                        &rows[r],
-                    ))
+            if verdicts[r] != Verdict::Tight {
+                continue;
+            }
+            let others = || {
+                (0..rows.len())
+                    .filter(|&o| o != r && verdicts[o] != Verdict::Implied)
+                    .map(|o| rows[o].clone())
+                    .collect()
+            };
+            if self.exactly_implied(cutting.clone(), &rows[r])
+                || self.exactly_implied(others(), &rows[r])
             {
                 verdicts[r] = Verdict::Implied;
             }
