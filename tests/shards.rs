@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use mipbound_experiment::Problem;
 use mipbound_experiment::batch::Shard;
-use mipbound_experiment::checkpoint::{Checkpoint, PlanFile, merge_counts};
+use mipbound_experiment::checkpoint::{Checkpoint, PlanFile, WriterLock, merge_counts};
 use mipbound_experiment::count::{CountJob, CountSettings, count, count_job, plan_count};
 use mipbound_experiment::run::{CancelToken, Run};
 use mipbound_formulation::Domain;
@@ -20,7 +20,7 @@ use crate::activations::{conv_layer, geometry, kinds, random_net};
 use crate::cli::{mipbound, stderr};
 
 /// ReLU, leaky ReLU, hard tanh, a three-breakpoint PWL, maxout and a 2-D convolution.
-fn networks() -> Vec<(String, Network)> {
+pub(crate) fn networks() -> Vec<(String, Network)> {
     let mut nets = vec![(
         "relu".to_string(),
         random_net(4, &[8, 8], &Activation::Relu, 0.3, 1),
@@ -49,7 +49,7 @@ fn networks() -> Vec<(String, Network)> {
     nets
 }
 
-fn shard_path(dir: &Path, i: usize, n: usize) -> PathBuf {
+pub(crate) fn shard_path(dir: &Path, i: usize, n: usize) -> PathBuf {
     dir.join(format!("shard-{i}-of-{n}.json"))
 }
 
@@ -197,14 +197,14 @@ fn merge_reports_missing_shards_and_refuses_other_counts() {
 }
 
 /// The number of subtrees recorded in a checkpoint file, if it can be read.
-fn recorded(path: &Path) -> Option<usize> {
+pub(crate) fn recorded(path: &Path) -> Option<usize> {
     let text = std::fs::read(path).ok()?;
     let value: Value = serde_json::from_slice(&text).ok()?;
     Some(value["done"].as_array()?.len())
 }
 
 /// A temporary file of a checkpoint write in progress (`.NAME.tmp-PID`).
-fn temporary(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn temporary(dir: &Path) -> Option<PathBuf> {
     std::fs::read_dir(dir)
         .ok()?
         .flatten()
@@ -217,7 +217,7 @@ fn temporary(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Polls `until` every few milliseconds for at most 60 s.
-fn wait_for(what: &str, mut until: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, mut until: impl FnMut() -> bool) {
     let start = Instant::now();
     while !until() {
         assert!(
@@ -228,7 +228,7 @@ fn wait_for(what: &str, mut until: impl FnMut() -> bool) {
     }
 }
 
-fn json_of(out: &std::process::Output) -> Value {
+pub(crate) fn json_of(out: &std::process::Output) -> Value {
     assert!(out.status.success(), "{}", stderr(out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -277,9 +277,6 @@ fn resumes_after_sigkill_give_the_identical_count() {
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
     for round in 0..3 {
         let _ = std::fs::remove_file(&ckpt);
-        if let Some(t) = temporary(dir.path()) {
-            std::fs::remove_file(t).unwrap();
-        }
         let during_write = round == 2;
         let mut command = Command::new(env!("CARGO_BIN_EXE_mipbound"));
         command
@@ -323,11 +320,26 @@ fn resumes_after_sigkill_give_the_identical_count() {
             ckpt_arg,
         ]));
         assert_eq!(resumed["subtrees_resumed"], kept, "round {round}");
+        assert!(
+            temporary(dir.path()).is_none(),
+            "round {round}: the killed write's temporary file is left"
+        );
         assert_eq!(invariant(&resumed), invariant(&reference), "round {round}");
         let file = Checkpoint::read(&ckpt).unwrap();
         assert!(file.complete);
         assert_eq!(file.total().regions, 93858);
     }
+    // A second writer of the same checkpoint is refused while the first holds its lock.
+    let held = WriterLock::acquire(&ckpt).unwrap();
+    let out = mipbound(&["count", net, "--resume", ckpt_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("ckpt.json: another run is writing this checkpoint"),
+        "{err}"
+    );
+    drop(held);
     // Resuming with other settings is refused in one line naming the file.
     let out = mipbound(&["count", net, "--seed", "4", "--resume", ckpt_arg]);
     assert_eq!(out.status.code(), Some(2));

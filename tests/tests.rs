@@ -20,4 +20,5 @@ mod polytope;
 mod shards;
 mod study;
 mod thin;
+mod trial_shards;
 mod trials;

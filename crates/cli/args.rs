@@ -219,6 +219,19 @@ pub struct EstimateArgs {
     pub bounds_time_limit: f64,
     #[command(flatten)]
     pub milp: MilpArgs,
+    /// Record each trial that ends in FILE (a new file), rewritten atomically;
+    /// `--resume FILE` continues an estimate stopped or killed.
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue the estimate recorded in FILE (same network, domain and settings), running
+    /// only the trials not recorded, and keep recording in it.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Run the trials whose index is I modulo N (0-based I) of every width; the result goes
+    /// to the --checkpoint (or --resume) FILE, and `mipbound merge --estimate` reads the
+    /// bounds off all the shards' levels.
+    #[arg(long, value_name = "I/N", conflicts_with = "exact")]
+    pub shard: Option<Shard>,
 }
 
 /// Settings of the activation-based bound's MILPs.
@@ -480,14 +493,19 @@ pub struct MergeArgs {
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// Output folder for results.jsonl and results.csv (batch records).
-    #[arg(long, required_unless_present = "count")]
+    #[arg(long, required_unless_present_any = ["count", "estimate"])]
     pub out: Option<PathBuf>,
     /// The inputs are the shard files of one count (`count --plan P --shard I/N
     /// --checkpoint FILE`): print their sum, or the shards that are missing.
-    #[arg(long, conflicts_with = "out")]
+    #[arg(long, conflicts_with_all = ["out", "estimate"])]
     pub count: bool,
-    /// With --count: print one JSON object instead of the table.
-    #[arg(long, requires = "count")]
+    /// The inputs are the shard files of one estimate (`estimate --shard I/N --checkpoint
+    /// FILE`): print the bounds read off all their trial levels, or the shards that are
+    /// missing.
+    #[arg(long, conflicts_with = "out")]
+    pub estimate: bool,
+    /// With --count or --estimate: print one JSON object instead of the table.
+    #[arg(long)]
     pub json: bool,
 }
 

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use mipbound_experiment::estimate::{
-    BoundReport, EstimateResult, EstimateSettings, WidthReport, estimate,
-};
+use anyhow::bail;
+use mipbound_experiment::estimate::{BoundReport, EstimateResult, EstimateSettings, WidthReport};
 use mipbound_experiment::files::refuse_overwrite;
+use mipbound_experiment::shard::Shard;
+use mipbound_experiment::trial_checkpoint::{EstimateJob, estimate_job};
 
 use super::finish;
 use crate::args::EstimateArgs;
@@ -16,10 +17,29 @@ use crate::common::{input_files, load_problem, with_run};
 use crate::report::{network_rows, print_columns, print_table, row, write_csv};
 
 pub fn run(args: EstimateArgs) -> Result<ExitCode> {
+    let files = input_files(&args.net);
+    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     if let Some(path) = &args.csv {
-        let files = input_files(&args.net);
-        let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
         refuse_overwrite("--csv", path, &inputs)?;
+    }
+    if args.shard.is_some() && args.checkpoint.is_none() && args.resume.is_none() {
+        bail!(
+            "--shard needs --checkpoint FILE (or --resume FILE): the shard's result, which `merge --estimate` reads"
+        );
+    }
+    if let Some(path) = &args.checkpoint {
+        refuse_overwrite("--checkpoint", path, &inputs)?;
+        if path.exists() {
+            bail!(
+                "--checkpoint {}: the file exists; continue it with --resume {0}, or remove it",
+                path.display()
+            );
+        }
+    }
+    if let (Some(csv), Some(checkpoint)) =
+        (&args.csv, args.checkpoint.as_ref().or(args.resume.as_ref()))
+    {
+        refuse_overwrite("--csv", csv, &[checkpoint])?;
     }
     let problem = load_problem(&args.net)?;
     let settings = EstimateSettings {
@@ -39,14 +59,22 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
         milp: (&args.milp).into(),
     };
     settings.plan()?;
-    let result = with_run(args.threads, |run| estimate(&problem, &settings, run))?;
+    let job = EstimateJob {
+        shard: args.shard,
+        checkpoint: args.checkpoint.as_deref().or(args.resume.as_deref()),
+        resume: args.resume.is_some(),
+    };
+    let result = with_run(args.threads, |run| {
+        estimate_job(&problem, &settings, run, &job)
+    })?;
     if let Some(path) = &args.csv {
         write_csv(path, &result.csv_rows())?;
     }
     finish(&result, args.json, result.interrupted, print_text)
 }
 
-fn print_text(r: &EstimateResult) {
+/// The table of an estimate, of a shard of one, or of merged shards.
+pub fn print_text(r: &EstimateResult) {
     let mut rows = network_rows(&r.network);
     rows.push(row(
         "trials",
@@ -62,6 +90,35 @@ fn print_text(r: &EstimateResult) {
             r.seed
         ),
     ));
+    if let Some(shard) = &r.shard {
+        rows.push(row(
+            "shard",
+            format!(
+                "{shard}: {} trials of every width; the bounds come from all the shards (`mipbound merge --estimate`)",
+                planned_trials(r).len()
+            ),
+        ));
+    }
+    if let Some(n) = r.shards {
+        rows.push(row(
+            "shards",
+            format!("{n} merged; seconds summed over their trials"),
+        ));
+    }
+    if let Some(c) = &r.checkpoint_file {
+        let done: usize = r.widths.iter().map(|w| w.trials.len()).sum();
+        rows.push(row(
+            "checkpoint",
+            format!(
+                "{c}: {done} trials ended ({} of them resumed) of the {}",
+                r.trials_resumed,
+                match &r.shard {
+                    Some(_) => format!("shard's {}", planned_trials(r).len() * r.widths.len()),
+                    None => format!("estimate's {}", r.trials_per_width * r.widths.len()),
+                }
+            ),
+        ));
+    }
     print_table(&rows);
     println!();
     let header = [
@@ -227,20 +284,27 @@ fn print_cut_short(r: &EstimateResult) {
             }
         }
         if w.never_started_trials > 0 {
-            let first = w.levels.len() - w.never_started_trials;
-            let last = w.levels.len() - 1;
+            let started: Vec<usize> = w.trials.iter().map(|t| t.trial).collect();
+            let never: Vec<usize> = planned_trials(r)
+                .into_iter()
+                .filter(|t| !started.contains(t))
+                .collect();
             parts.push(format!(
                 "{} never started (trials {})",
-                w.never_started_trials,
-                if first == last {
-                    first.to_string()
-                } else {
-                    format!("{first}-{last}")
-                }
+                never.len(),
+                ranges(&never)
             ));
         }
         println!("  xor {}: {}", w.xor, parts.join("; "));
     }
+}
+
+/// The trials of each width this run was to run: all, or its shard's.
+fn planned_trials(r: &EstimateResult) -> Vec<usize> {
+    let shard = r.shard.as_deref().and_then(|s| s.parse::<Shard>().ok());
+    (0..r.trials_per_width)
+        .filter(|&t| shard.is_none_or(|s| s.owns(t)))
+        .collect()
 }
 
 /// Sorted indices as ranges, `0-3, 5, 9-12`; after 8 ranges, `...`.

@@ -1,4 +1,5 @@
-//! `mipbound merge`: the union of shard results, one record per network, in index order.
+//! `mipbound merge`: the union of shard results: batch records (one per network, in index
+//! order), a count's shards (`--count`) or an estimate's trial shards (`--estimate`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use mipbound_experiment::checkpoint::{MergedCount, merge_counts};
 use mipbound_experiment::records::{
     common_widths, csv_header, csv_row, merge, read_records_strict, results_paths, write_records,
 };
+use mipbound_experiment::trial_checkpoint::merge_trials;
 
 use crate::args::MergeArgs;
 use crate::report::{print_json, print_table, row, write_csv_table};
@@ -50,6 +52,18 @@ fn inputs(args: &MergeArgs) -> Result<Vec<PathBuf>> {
 pub fn run(args: MergeArgs) -> Result<ExitCode> {
     if args.count {
         return merge_count_shards(&args);
+    }
+    if args.estimate {
+        let merged = merge_trials(&args.inputs)?;
+        if args.json {
+            print_json(&merged)?;
+        } else {
+            super::estimate::print_text(&merged);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.json {
+        bail!("merge: --json needs --count or --estimate");
     }
     let Some(out) = &args.out else {
         bail!("merge: --out FOLDER is required for batch records");

@@ -2,6 +2,7 @@
 //! networks, one record per network, appended as each finishes; a rerun skips the networks
 //! already done. Shards split a batch over independent processes.
 
+pub use crate::shard::Shard;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -83,42 +84,6 @@ impl Default for BatchSettings {
             domain: [0.0, 1.0],
             domain_spec: None,
         }
-    }
-}
-
-/// `I/N`: this process handles the networks whose index is `I` modulo `N`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    /// 0-based shard index.
-    pub index: usize,
-    /// Number of shards.
-    pub count: usize,
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (i, n) = s
-            .split_once('/')
-            .ok_or_else(|| format!("shard '{s}' must be I/N, e.g. 0/4"))?;
-        let (index, count) = (i.trim().parse::<usize>(), n.trim().parse::<usize>());
-        match (index, count) {
-            (Ok(index), Ok(count)) if count > 0 && index < count => Ok(Shard { index, count }),
-            _ => Err(format!("shard '{s}' must be I/N with 0 <= I < N")),
-        }
-    }
-}
-
-impl Shard {
-    /// Returns true if and only if network `index` belongs to this shard.
-    pub fn owns(self, index: usize) -> bool {
-        index % self.count == self.index
-    }
-
-    /// File-name suffix: `.shard-I-of-N`.
-    pub fn suffix(self) -> String {
-        format!(".shard-{}-of-{}", self.index, self.count)
     }
 }
 
@@ -278,6 +243,8 @@ fn measure(
         seed,
         trial_time_limit: s.trial_time_limit,
         deadline: None,
+        shard: None,
+        done: &[],
     };
     let (reports, interrupted) = run_trials(&search, &spec, plan, run)?;
     if interrupted {

@@ -18,10 +18,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::VERSION;
-use crate::batch::Shard;
 use crate::count::CountSettings;
 use crate::files::PendingFile;
 use crate::problem::{Problem, network_hash};
+use crate::shard::Shard;
 
 /// The `format` of a plan file.
 pub const PLAN_FORMAT: &str = "mipbound count plan";
@@ -111,17 +111,27 @@ impl Fingerprint {
 
     /// Refuses `other` (read from `path`, a `what`) unless it equals this fingerprint.
     fn require(&self, other: &Fingerprint, path: &Path, what: &str) -> Result<()> {
-        let differ = self.differences(other);
-        if !differ.is_empty() {
-            bail!(
-                "{}: a {what} of a different count (its {} differ{})",
-                path.display(),
-                differ.join(", "),
-                if differ.len() == 1 { "s" } else { "" }
-            );
-        }
-        Ok(())
+        refuse_differences(&self.differences(other), path, what, "count")
     }
+}
+
+/// Refuses a `what` read from `path` that belongs to another `run` (count, estimate):
+/// `differ` names what differs (nothing: accepted).
+pub(crate) fn refuse_differences(
+    differ: &[&str],
+    path: &Path,
+    what: &str,
+    run: &str,
+) -> Result<()> {
+    if !differ.is_empty() {
+        bail!(
+            "{}: a {what} of a different {run} (its {} differ{})",
+            path.display(),
+            differ.join(", "),
+            if differ.len() == 1 { "s" } else { "" }
+        );
+    }
+    Ok(())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -369,7 +379,7 @@ pub fn describe_shard(shard: Option<Shard>) -> String {
 const PAUSE_ENV: &str = "MIPBOUND_TEST_CHECKPOINT_PAUSE_MS";
 
 /// Writes `value` as JSON to `path` atomically: temporary file, fsync, rename.
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let (pending, file) = PendingFile::create(path)?;
     let mut writer = BufWriter::new(file);
     serde_json::to_writer(&mut writer, value)
@@ -383,13 +393,25 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 }
 
 /// Reads a JSON file whose `format` field must be `format`.
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path, format: &str, what: &str) -> Result<T> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    format: &str,
+    what: &str,
+) -> Result<T> {
     let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
     let value: serde_json::Value = serde_json::from_reader(BufReader::new(file))
         .with_context(|| format!("{}: not a {what} file (not JSON)", path.display()))?;
-    if value.get("format").and_then(|f| f.as_str()) != Some(format) {
+    let found = value.get("format").and_then(|f| f.as_str());
+    if found != Some(format) {
+        let hint = match found {
+            Some(CHECKPOINT_FORMAT) => "; it is a count's: use `merge --count`",
+            Some(crate::trial_checkpoint::TRIAL_CHECKPOINT_FORMAT) => {
+                "; it is an estimate's: use `merge --estimate`"
+            }
+            _ => "",
+        };
         bail!(
-            "{}: not a {what} file (its format is not '{format}')",
+            "{}: not a {what} file (its format is not '{format}'){hint}",
             path.display()
         );
     }
@@ -397,59 +419,58 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, format: &str, what: &s
         .with_context(|| format!("{}: a broken {what} file", path.display()))
 }
 
-/// Keeps a checkpoint file up to date while subtrees finish on worker threads: recording
-/// is cheap (it marks the state dirty), a writer thread ([`Recorder::write_loop`]) rewrites
-/// the file whenever it is dirty, so writes never block the search and coalesce when
-/// subtrees finish faster than the disk.
-pub struct Recorder {
+/// Keeps a checkpoint file up to date while work finishes on worker threads: an update is
+/// cheap (it changes the state and marks it dirty), a writer thread
+/// ([`Recorder::write_loop`]) rewrites the file whenever it is dirty, so writes never block
+/// the search and coalesce when work finishes faster than the disk. The recorder holds the
+/// file's [`WriterLock`] until it is dropped.
+pub struct Recorder<T> {
     path: PathBuf,
-    state: Mutex<RecorderState>,
+    state: Mutex<RecorderState<T>>,
     wake: Condvar,
     pause_ms: u64,
+    _lock: WriterLock,
 }
 
-struct RecorderState {
-    checkpoint: Checkpoint,
+struct RecorderState<T> {
+    value: T,
     dirty: bool,
     closing: bool,
     error: Option<anyhow::Error>,
 }
 
-impl Recorder {
-    /// Writes `checkpoint` to `path` once (so that errors show before the count starts) and
-    /// returns the recorder.
-    pub fn start(path: &Path, checkpoint: Checkpoint) -> Result<Self> {
+impl<T: Serialize> Recorder<T> {
+    /// Writes `value` to `path` once (so that errors show before the work starts) and
+    /// returns the recorder, which keeps `lock` (taken on `path`).
+    pub fn start(path: &Path, value: T, lock: WriterLock) -> Result<Self> {
         let pause_ms = std::env::var(PAUSE_ENV)
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        write_json(path, &checkpoint)?;
+        write_json(path, &value)?;
         Ok(Self {
             path: path.to_path_buf(),
             state: Mutex::new(RecorderState {
-                checkpoint,
+                value,
                 dirty: false,
                 closing: false,
                 error: None,
             }),
             wake: Condvar::new(),
             pause_ms,
+            _lock: lock,
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, RecorderState> {
+    fn lock(&self) -> MutexGuard<'_, RecorderState<T>> {
         // A panic elsewhere cannot leave the state half-updated: every update is one call.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records a finished subtree; only complete ones are kept (a stopped subtree is
-    /// counted again on resume).
-    pub fn record(&self, index: usize, outcome: &SearchOutcome) {
-        if !outcome.status.is_complete() {
-            return;
-        }
+    /// Changes the recorded value; the writer rewrites the file soon after.
+    pub fn update(&self, change: impl FnOnce(&mut T)) {
         let mut state = self.lock();
-        state.checkpoint.record(index, outcome);
+        change(&mut state.value);
         state.dirty = true;
         self.wake.notify_all();
     }
@@ -465,7 +486,7 @@ impl Recorder {
                 return;
             }
             state.dirty = false;
-            let bytes = serde_json::to_vec(&state.checkpoint);
+            let bytes = serde_json::to_vec(&state.value);
             drop(state);
             let result = match bytes {
                 Ok(bytes) => write_bytes(&self.path, &bytes, self.pause_ms),
@@ -484,12 +505,69 @@ impl Recorder {
         self.wake.notify_all();
     }
 
-    /// The checkpoint as recorded, or the first write error.
-    pub fn finish(self) -> Result<Checkpoint> {
+    /// The value as recorded, or the first write error.
+    pub fn finish(self) -> Result<T> {
         let state = self.state.into_inner().unwrap_or_else(|e| e.into_inner());
         match state.error {
             Some(e) => Err(e),
-            None => Ok(state.checkpoint),
+            None => Ok(state.value),
+        }
+    }
+}
+
+/// The right to write one checkpoint file: an exclusive lock on `.NAME.lock` beside it, held
+/// until dropped (the operating system releases it when the process dies, so a killed run
+/// leaves no stale lock). Taking it also removes the temporary files (`.NAME.tmp-PID`) that
+/// killed writers left behind.
+pub struct WriterLock {
+    _file: std::fs::File,
+}
+
+impl WriterLock {
+    /// Takes the lock of the checkpoint `path`, or says that another run holds it.
+    pub fn acquire(path: &Path) -> Result<Self> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let lock_path = path.with_file_name(format!(".{name}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("{}: cannot create its lock file", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "{}: another run is writing this checkpoint (it holds {}); stop it first",
+                path.display(),
+                lock_path.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("{}: cannot lock it", path.display()));
+            }
+        }
+        remove_stale_temporaries(path, &name);
+        Ok(Self { _file: file })
+    }
+}
+
+/// Removes `.NAME.tmp-*` beside `path`: with the writer lock held, any such file is a
+/// killed writer's unfinished rewrite.
+fn remove_stale_temporaries(path: &Path, name: &str) {
+    let prefix = format!(".{name}.tmp-");
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            // Best effort: a leftover temporary file is harmless.
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
@@ -505,6 +583,38 @@ fn write_bytes(path: &Path, bytes: &[u8], pause_ms: u64) -> Result<()> {
         std::thread::sleep(std::time::Duration::from_millis(pause_ms));
     }
     pending.commit()
+}
+
+/// Checks that `shards` (one per file, read from `paths`; `None` is the whole, shard 0/1)
+/// are shards of one N, each at most once; returns N and, for each shard, its file.
+pub(crate) fn shard_slots(
+    shards: &[Option<Shard>],
+    paths: &[PathBuf],
+) -> Result<(usize, Vec<Option<usize>>)> {
+    let whole = Shard { index: 0, count: 1 };
+    let count = shards.first().copied().flatten().unwrap_or(whole).count;
+    let mut by_shard: Vec<Option<usize>> = vec![None; count];
+    for (k, (shard, path)) in shards.iter().zip(paths).enumerate() {
+        let shard = shard.unwrap_or(whole);
+        if shard.count != count {
+            bail!(
+                "{}: shard {}/{}, but {} is a shard of {count}",
+                path.display(),
+                shard.index,
+                shard.count,
+                paths[0].display()
+            );
+        }
+        if let Some(other) = by_shard[shard.index].replace(k) {
+            bail!(
+                "{} and {} are both shard {}/{count}",
+                paths[other].display(),
+                path.display(),
+                shard.index
+            );
+        }
+    }
+    Ok((count, by_shard))
 }
 
 /// The sum of the shards of one count.
@@ -544,9 +654,7 @@ pub fn merge_counts(paths: &[PathBuf]) -> Result<MergedCount> {
         .map(|p| Checkpoint::read(p))
         .collect::<Result<Vec<_>>>()?;
     let first = &files[0];
-    let count = first.shard.map_or(1, |s| s.count);
-    let mut by_shard: Vec<Option<usize>> = vec![None; count];
-    for (k, (file, path)) in files.iter().zip(paths).enumerate() {
+    for (file, path) in files.iter().zip(paths) {
         first
             .fingerprint
             .require(&file.fingerprint, path, "shard")?;
@@ -557,25 +665,9 @@ pub fn merge_counts(paths: &[PathBuf]) -> Result<MergedCount> {
                 first_path.display()
             );
         }
-        let shard = file.shard.unwrap_or(Shard { index: 0, count: 1 });
-        if shard.count != count {
-            bail!(
-                "{}: shard {}/{}, but {} is a shard of {count}",
-                path.display(),
-                shard.index,
-                shard.count,
-                first_path.display()
-            );
-        }
-        if let Some(other) = by_shard[shard.index].replace(k) {
-            bail!(
-                "{} and {} are both shard {}/{count}",
-                paths[other].display(),
-                path.display(),
-                shard.index
-            );
-        }
     }
+    let shards: Vec<Option<Shard>> = files.iter().map(|f| f.shard).collect();
+    let (count, by_shard) = shard_slots(&shards, paths)?;
     let mut covered = vec![false; first.subtrees];
     let mut problems = Vec::new();
     for (index, slot) in by_shard.iter().enumerate() {

@@ -15,10 +15,12 @@ use mipbound_search::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::batch::Shard;
-use crate::checkpoint::{Checkpoint, Fingerprint, PlanFile, Recorder, describe_shard, plan_hash};
+use crate::checkpoint::{
+    Checkpoint, Fingerprint, PlanFile, Recorder, WriterLock, describe_shard, plan_hash,
+};
 use crate::problem::{NetworkSummary, Problem};
 use crate::run::{Run, Task, TaskProgress};
+use crate::shard::Shard;
 use crate::{VERSION, limits};
 
 /// What changes the count's work (never its result, but for the time limit).
@@ -242,6 +244,7 @@ pub fn count_job(
     if job.resume && job.checkpoint.is_none() {
         bail!("resuming needs a checkpoint file");
     }
+    let mut lock = job.checkpoint.map(WriterLock::acquire).transpose()?;
     let started = Instant::now();
     let net = problem.network();
     let limits = Limits::time_limit(settings.time_limit).with_interrupt(run.cancel.flag());
@@ -303,9 +306,9 @@ pub fn count_job(
     let todo: Vec<usize> = (0..plan.subtrees.len())
         .filter(|&i| state.owns(i) && state.done.binary_search_by_key(&i, |r| r.index).is_err())
         .collect();
-    let recorder = match job.checkpoint {
-        Some(path) => Some(Recorder::start(path, state.clone())?),
-        None => None,
+    let recorder = match (job.checkpoint, lock.take()) {
+        (Some(path), Some(lock)) => Some(Recorder::start(path, state.clone(), lock)?),
+        _ => None,
     };
     let mut write_error = None;
     let mut finished = 0;
@@ -320,8 +323,11 @@ pub fn count_job(
             make_hooks,
             &limits,
             |i, outcome| {
-                if let Some(r) = &recorder {
-                    r.record(i, outcome);
+                // A stopped subtree is counted again on resume.
+                if let Some(r) = &recorder
+                    && outcome.status.is_complete()
+                {
+                    r.update(|c| c.record(i, outcome));
                 }
             },
             |_, outcome, hooks| {

@@ -12,7 +12,7 @@ use mipbound_network::Pattern;
 use mipbound_parity::XorWidth;
 use mipbound_search::{
     CountRegions, Flow, Limits, LpBackend, RegionSearch, SearchSettings, SearchStatus,
-    TrialOutcome, deadline_after, parallel,
+    deadline_after, parallel,
 };
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,7 @@ use crate::catalogue::{MilpSettings, activation};
 use crate::limits::{MAX_TOTAL_TRIALS, MAX_TRIALS, check_seconds};
 use crate::problem::{NetworkSummary, Problem};
 use crate::run::{Run, Task, TaskProgress};
+use crate::shard::Shard;
 
 /// Confidence of each width's bound when neither it nor alpha is given.
 pub const DEFAULT_CONFIDENCE: f64 = 0.99;
@@ -201,10 +202,27 @@ pub struct EstimateResult {
     pub upper_bounds: UpperBounds,
     /// Whether Ctrl-C (a cancel) stopped the run.
     pub interrupted: bool,
-    /// Worker threads.
+    /// Worker threads (0 in a merge of shards).
     pub threads: usize,
-    /// Seconds in all.
+    /// Seconds in all (in a merge: the trials' seconds, summed over the shards).
     pub seconds: f64,
+    /// The shard of the trials run (`I/N`), if any: then no bounds are read off, they come
+    /// from the levels of all the shards (`mipbound merge --estimate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// How many shards were merged (`mipbound merge --estimate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<usize>,
+    /// The checkpoint (or shard result) file written, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_file: Option<String>,
+    /// Trials taken as done from the checkpoint resumed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub trials_resumed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Stream of trial `r` of a width: `k * 2^32 + r` (`dense` uses k = 0).
@@ -263,11 +281,19 @@ pub fn plan_from(
     if threshold == 0 || threshold > trials {
         bail!("--threshold must be between 1 and --trials ({trials})");
     }
-    Ok(Plan {
-        alpha,
-        threshold,
-        failure: (-alpha * trials as f64).exp2(),
-    })
+    Ok(Plan::new(alpha, threshold, trials))
+}
+
+impl Plan {
+    /// The plan of `trials` trials per width with slack `alpha` and tail threshold
+    /// `threshold`.
+    pub fn new(alpha: f64, threshold: usize, trials: usize) -> Self {
+        Self {
+            alpha,
+            threshold,
+            failure: (-alpha * trials as f64).exp2(),
+        }
+    }
 }
 
 /// What an estimate computes.
@@ -352,7 +378,26 @@ pub fn estimate(
     settings: &EstimateSettings,
     run: &Run<'_>,
 ) -> Result<EstimateResult> {
+    estimate_part(problem, settings, run, None, &[], &|_| {})
+}
+
+/// [`estimate`] of the trials of `shard` (all when `None`), taking `done` as done before and
+/// calling `on_trial` as each trial run ends. A shard gets no exact count, no activation
+/// bound and no lower bounds: those come from all the shards (`merge_trials`).
+pub(crate) fn estimate_part(
+    problem: &Problem,
+    settings: &EstimateSettings,
+    run: &Run<'_>,
+    shard: Option<Shard>,
+    done: &[TrialRecord],
+    on_trial: &(dyn Fn(&TrialRecord) + Sync),
+) -> Result<EstimateResult> {
     let plan = settings.plan()?;
+    if shard.is_some() && settings.exact {
+        bail!(
+            "--exact cannot be used with --shard: count exactly with `count --plan FILE --shard I/N`"
+        );
+    }
     let start = Instant::now();
     let (net, domain) = (problem.network(), problem.domain());
     let search_settings = SearchSettings {
@@ -361,9 +406,9 @@ pub fn estimate(
         ..SearchSettings::default()
     };
     let search = RegionSearch::new(net, domain, search_settings)?;
-    let relu = HiddenActivations::of(problem.bound_network()) == HiddenActivations::Relu
-        && !problem.is_everywhere();
-    let activation_wanted = relu && settings.activation_bound;
+    let mut upper_bounds = architecture_bounds(problem);
+    let activation_wanted =
+        upper_bounds.activation_applies && settings.activation_bound && shard.is_none();
     let deadline = settings.time_limit.and_then(|s| deadline_after(start, s));
     // The budget covers the whole run: when the exact count or the activation bound
     // follows, the trials stop at TRIALS_SHARE of it and those get what is left.
@@ -381,8 +426,10 @@ pub fn estimate(
         seed: settings.seed,
         trial_time_limit: settings.trial_time_limit,
         deadline: trials_deadline,
+        shard,
+        done,
     };
-    let (widths, mut interrupted) = run_trials(&search, &spec, &plan, run)?;
+    let (widths, mut interrupted) = run_trials_observed(&search, &spec, &plan, run, on_trial)?;
     let exact = if settings.exact && !interrupted {
         let limits = Limits::time_limit(within(settings.exact_time_limit, deadline))
             .with_interrupt(run.cancel.flag());
@@ -398,8 +445,13 @@ pub fn estimate(
         let budget = within(Some(settings.bounds_time_limit), deadline);
         Some(activation(net, domain, &settings.milp, budget)?.1)
     };
-    let (architecture, architecture_name): (BigUint, _) =
-        architecture_upper_bound(problem.bound_network());
+    if let Some(a) = activation {
+        upper_bounds.activation_log2 = Some(a.log2);
+        upper_bounds.activation_milps = Some(a.milps);
+        upper_bounds.activation_seconds = Some(a.seconds);
+        upper_bounds.activation_milps_skipped = Some(a.milps_skipped);
+        upper_bounds.activation = Some(a.bound);
+    }
     Ok(EstimateResult {
         command: "estimate".into(),
         version: VERSION.into(),
@@ -412,21 +464,35 @@ pub fn estimate(
         best_lower_bound: best_bound(&widths, 1.0 - plan.failure),
         widths,
         exact,
-        upper_bounds: UpperBounds {
-            architecture_log2: log2(&architecture),
-            architecture: architecture.to_string(),
-            architecture_name: architecture_name.into(),
-            activation_applies: relu,
-            activation_log2: activation.as_ref().map(|a| a.log2),
-            activation_milps: activation.as_ref().map(|a| a.milps),
-            activation_seconds: activation.as_ref().map(|a| a.seconds),
-            activation_milps_skipped: activation.as_ref().map(|a| a.milps_skipped),
-            activation: activation.map(|a| a.bound),
-        },
+        upper_bounds,
         interrupted,
         threads: run.threads,
         seconds: start.elapsed().as_secs_f64(),
+        shard: shard.map(|s| format!("{}/{}", s.index, s.count)),
+        shards: None,
+        checkpoint_file: None,
+        trials_resumed: done.len(),
     })
+}
+
+/// The architecture's upper bound, with no activation bound yet (`activation_applies` says
+/// whether one can be computed: ReLU networks on a bounded domain).
+pub(crate) fn architecture_bounds(problem: &Problem) -> UpperBounds {
+    let (architecture, architecture_name): (BigUint, _) =
+        architecture_upper_bound(problem.bound_network());
+    UpperBounds {
+        architecture_log2: log2(&architecture),
+        architecture: architecture.to_string(),
+        architecture_name: architecture_name.into(),
+        activation_applies: HiddenActivations::of(problem.bound_network())
+            == HiddenActivations::Relu
+            && !problem.is_everywhere(),
+        activation: None,
+        activation_log2: None,
+        activation_milps: None,
+        activation_seconds: None,
+        activation_milps_skipped: None,
+    }
 }
 
 /// The part of `--time-limit` the trials get when the exact count or the activation bound
@@ -454,6 +520,21 @@ pub struct TrialSpec<'a> {
     pub trial_time_limit: Option<f64>,
     /// End of the budget of all the trials.
     pub deadline: Option<Instant>,
+    /// Run only the trials `r` with `r mod N == I`, of every width (`None`: all of them).
+    pub shard: Option<Shard>,
+    /// Trials done before (from a checkpoint): reported as they were, not run again.
+    pub done: &'a [TrialRecord],
+}
+
+/// One trial that ended, of width `width` (an index into the widths): what a checkpoint
+/// keeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrialRecord {
+    /// Index of its XOR width.
+    pub width: usize,
+    /// The trial.
+    pub report: TrialReport,
 }
 
 /// Runs every (width, trial) on `run.threads` threads; returns the per-width reports (in
@@ -462,7 +543,8 @@ pub struct TrialSpec<'a> {
 /// The trial set is fixed before the run: every planned trial counts. Once a cancel or the
 /// deadline stops the run no trial starts; those that never started count at level 0, those
 /// cut short at their witnessed level. Jobs go trial by trial across the widths, so a stop
-/// leaves every width with (nearly) the same number of started trials.
+/// leaves every width with (nearly) the same number of started trials. With a shard, only
+/// its trials run and are reported, without bounds (they come from all the shards' levels).
 pub fn run_trials(
     search: &RegionSearch<'_>,
     spec: &TrialSpec<'_>,
@@ -472,34 +554,45 @@ pub fn run_trials(
     run_trials_observed(search, spec, plan, run, |_| {})
 }
 
-/// [`run_trials`], calling `on_trial(job)` as each started trial ends (on its thread).
+/// [`run_trials`], calling `on_trial(record)` as each started trial ends (on its thread).
 fn run_trials_observed(
     search: &RegionSearch<'_>,
     spec: &TrialSpec<'_>,
     plan: &Plan,
     run: &Run<'_>,
-    on_trial: impl Fn(usize) + Sync,
+    on_trial: impl Fn(&TrialRecord) + Sync,
 ) -> Result<(Vec<WidthReport>, bool)> {
+    let owns = |r: usize| spec.shard.is_none_or(|s| s.owns(r));
+    let owned_trials = (0..spec.trials).filter(|&r| owns(r)).count();
+    let nw = spec.widths.len();
+    let mut results: Vec<Vec<Option<TrialReport>>> = vec![vec![None; spec.trials]; nw];
+    for d in spec.done {
+        results[d.width][d.report.trial] = Some(d.report.clone());
+    }
     let width_progress: Vec<Box<dyn TaskProgress>> = spec
         .widths
         .iter()
-        .map(|width| {
-            run.progress.task(Task::Trials {
+        .zip(&results)
+        .map(|(width, done)| {
+            let p = run.progress.task(Task::Trials {
                 xor: width.to_string(),
-                total: spec.trials as u64,
-            })
+                total: owned_trials as u64,
+            });
+            p.advance(done.iter().flatten().count() as u64);
+            p
         })
         .collect();
     let (threads, interrupt) = (run.threads, run.cancel.flag());
-    let nw = spec.widths.len();
     // Job j is trial j / nw of width j % nw; results come back in job order whatever the
     // threads.
-    let jobs = nw * spec.trials;
+    let todo: Vec<usize> = (0..nw * spec.trials)
+        .filter(|&j| owns(j / nw) && results[j % nw][j / nw].is_none())
+        .collect();
     // Every trial gets the same share of what is left of the budget, so that no width is
     // starved; 15% is held back because a trial notices its deadline only between nodes.
     let share = spec.deadline.map(|d| {
         0.85 * d.saturating_duration_since(Instant::now()).as_secs_f64()
-            / jobs.div_ceil(threads) as f64
+            / todo.len().div_ceil(threads).max(1) as f64
     });
     let failed = AtomicBool::new(false);
     let stop = || {
@@ -507,63 +600,71 @@ fn run_trials_observed(
             || failed.load(Ordering::Relaxed)
             || spec.deadline.is_some_and(|d| Instant::now() >= d)
     };
-    let mut per_width: Vec<Vec<TrialReport>> = spec.widths.iter().map(|_| Vec::new()).collect();
-    let mut levels: Vec<Vec<u32>> = spec.widths.iter().map(|_| Vec::new()).collect();
     let mut first_error = None;
     parallel::run_ordered_until(
-        jobs,
+        todo.len(),
         threads,
         stop,
-        |job| {
-            let (w, r) = (job % nw, job / nw);
+        |k| {
+            let (w, r) = (todo[k] % nw, todo[k] / nw);
             let width = spec.widths[w];
             let limits = Limits {
                 deadline: trial_deadline(spec.deadline, spec.trial_time_limit, share),
                 interrupt: Some(interrupt.clone()),
             };
-            let outcome = search.run_trial(width, spec.seed, stream(width, r), &limits);
-            match &outcome {
-                Ok(o) => {
-                    width_progress[w].advance(1);
-                    width_progress[w].note(&format!("last level {}", o.level));
+            let o = match search.run_trial(width, spec.seed, stream(width, r), &limits) {
+                Ok(o) => o,
+                Err(e) => {
+                    failed.store(true, Ordering::Relaxed);
+                    return Err(e);
                 }
-                Err(_) => failed.store(true, Ordering::Relaxed),
-            }
-            on_trial(job);
-            outcome
+            };
+            width_progress[w].advance(1);
+            width_progress[w].note(&format!("last level {}", o.level));
+            let record = TrialRecord {
+                width: w,
+                report: TrialReport {
+                    trial: r,
+                    stream: stream(width, r),
+                    level: o.level,
+                    status: o.status.name().into(),
+                    seconds: o.seconds,
+                    lp_solves: o.stats.lp_solves,
+                    regions_found: o.stats.regions,
+                },
+            };
+            on_trial(&record);
+            Ok(Some(record))
         },
-        |job, outcome: Option<Result<TrialOutcome, _>>| {
-            let (w, r) = (job % nw, job / nw);
-            match outcome {
-                Some(Err(e)) => {
-                    first_error.get_or_insert(e);
-                }
-                Some(Ok(o)) => {
-                    levels[w].push(o.level);
-                    per_width[w].push(TrialReport {
-                        trial: r,
-                        stream: stream(spec.widths[w], r),
-                        level: o.level,
-                        status: o.status.name().into(),
-                        seconds: o.seconds,
-                        lp_solves: o.stats.lp_solves,
-                        regions_found: o.stats.regions,
-                    });
-                }
-                // Never started: it counts, at level 0.
-                None => levels[w].push(0),
+        |_, outcome| match outcome {
+            Some(Err(e)) => {
+                first_error.get_or_insert(e);
             }
+            Some(Ok(Some(TrialRecord { width, report }))) => {
+                let trial = report.trial;
+                results[width][trial] = Some(report);
+            }
+            // Never started: it counts, at level 0.
+            Some(Ok(None)) | None => {}
         },
     );
     if let Some(e) = first_error {
         return Err(e.into());
     }
     width_progress.iter().for_each(|p| p.finish());
+    let with_bounds = spec.shard.is_none();
     let widths = spec
         .widths
         .iter()
-        .zip(per_width.into_iter().zip(levels))
-        .map(|(&width, (trials, levels))| summarize(width, trials, levels, plan))
+        .zip(results)
+        .map(|(&width, trials)| {
+            let owned = trials
+                .into_iter()
+                .enumerate()
+                .filter(|(r, _)| owns(*r))
+                .map(|(_, t)| t);
+            summarize(width, owned.collect(), plan, with_bounds)
+        })
         .collect();
     Ok((widths, interrupt.load(Ordering::Relaxed)))
 }
@@ -609,13 +710,20 @@ fn trial_deadline(
     .min()
 }
 
-/// One width's report from its started trials and the levels of all its planned trials.
-fn summarize(
+/// One width's report from its planned trials, in trial order (`None`: never started, it
+/// counts at level 0). Without `with_bounds` (a shard's part of the trials) no bound is
+/// read off.
+pub(crate) fn summarize(
     width: XorWidth,
-    trials: Vec<TrialReport>,
-    levels: Vec<u32>,
+    planned: Vec<Option<TrialReport>>,
     plan: &Plan,
+    with_bounds: bool,
 ) -> WidthReport {
+    let levels: Vec<u32> = planned
+        .iter()
+        .map(|t| t.as_ref().map_or(0, |t| t.level))
+        .collect();
+    let trials: Vec<TrialReport> = planned.into_iter().flatten().collect();
     let mut sorted = levels.clone();
     sorted.sort_unstable();
     let n = sorted.len();
@@ -635,14 +743,22 @@ fn summarize(
         }
     };
     let exhausted = trials.iter().filter(|t| t.status == "complete").count();
+    let (lower_bound, tail_bound) = if with_bounds {
+        // `levels` holds every planned trial, so the failure probability is the planned one.
+        (
+            mbound(&levels, plan.alpha).map(|b| BoundReport::new(&b)),
+            tail_bound(&levels, plan.threshold, plan.failure).map(|b| BoundReport::new(&b)),
+        )
+    } else {
+        (None, None)
+    };
     WidthReport {
         xor: width.to_string(),
         level_min: sorted.first().copied(),
         level_median: median,
         level_max: sorted.last().copied(),
-        // `levels` holds every planned trial, so the failure probability is the planned one.
-        lower_bound: mbound(&levels, plan.alpha).map(|b| BoundReport::new(&b)),
-        tail_bound: tail_bound(&levels, plan.threshold, plan.failure).map(|b| BoundReport::new(&b)),
+        lower_bound,
+        tail_bound,
         exhausted_trials: exhausted,
         cut_short_trials: started - exhausted,
         never_started_trials: n - started,
@@ -821,6 +937,8 @@ mod tests {
             seed: 4,
             trial_time_limit: None,
             deadline: None,
+            shard: None,
+            done: &[],
         }
     }
 

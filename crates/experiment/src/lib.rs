@@ -33,8 +33,10 @@ pub mod problem;
 pub mod records;
 pub mod regions;
 pub mod run;
+pub mod shard;
 pub mod study;
 pub mod summary;
+pub mod trial_checkpoint;
 
 pub use problem::{NetworkSummary, Problem};
 pub use run::{CancelToken, NoProgress, Progress, Run, Task, TaskProgress};

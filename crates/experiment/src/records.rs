@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::batch::Shard;
 use crate::files::replace_file;
+use crate::shard::Shard;
 
 /// The exact count of one network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

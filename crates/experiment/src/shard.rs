@@ -1,0 +1,40 @@
+//! Shards: one process's share of a list of work items.
+
+use serde::{Deserialize, Serialize};
+
+/// `I/N`: this process handles the items (networks, subtrees, trials) whose index is `I`
+/// modulo `N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// 0-based shard index.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("shard '{s}' must be I/N, e.g. 0/4"))?;
+        let (index, count) = (i.trim().parse::<usize>(), n.trim().parse::<usize>());
+        match (index, count) {
+            (Ok(index), Ok(count)) if count > 0 && index < count => Ok(Shard { index, count }),
+            _ => Err(format!("shard '{s}' must be I/N with 0 <= I < N")),
+        }
+    }
+}
+
+impl Shard {
+    /// Returns true if and only if item `index` belongs to this shard.
+    pub fn owns(self, index: usize) -> bool {
+        index % self.count == self.index
+    }
+
+    /// File-name suffix: `.shard-I-of-N`.
+    pub fn suffix(self) -> String {
+        format!(".shard-{}-of-{}", self.index, self.count)
+    }
+}
