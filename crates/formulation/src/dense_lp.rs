@@ -519,13 +519,16 @@ impl DenseMarginOracle {
             // infeasibility; the column at which it is used up enters.
             // Columns that move v_p towards its target: at lower with alpha < 0 or at upper
             // with alpha > 0 when v_p is below, the opposite when above.
-            candidates.clear();
+            // Branch-free: every column is written and the cursor advances over the kept
+            // ones (about half of them, in no predictable order).
             let dir = if below { 1.0 } else { -1.0 };
-            for (j, (&a, &sj)) in alpha.iter().zip(&side).enumerate() {
-                if dir * sj * a < -PIVOT_TOL {
-                    candidates.push((d[j].abs() / a.abs(), j));
-                }
+            candidates.resize(alpha.len(), (0.0, 0));
+            let mut kept = 0;
+            for (j, ((&a, &sj), &dj)) in alpha.iter().zip(&side).zip(&d).enumerate() {
+                candidates[kept] = (dj.abs() / a.abs(), j);
+                kept += usize::from(dir * sj * a < -PIVOT_TOL);
             }
+            candidates.truncate(kept);
             if candidates.is_empty() {
                 // Dual unbounded: the boxed LP is infeasible, so the margin is below T_LO.
                 return Some(Witness {

@@ -12,9 +12,9 @@
 //! - `witness.point` lies in the region of that prefix at distance `witness.margin > band`
 //!   (measured in unit-box coordinates, see `Domain::to_unit`)
 //!   from each of those half-spaces;
-//! - `forms[l]` and `region_bounds[l]` hold the affine forms and interval bounds of layer
-//!   `l`'s pre-activation rows for the current prefix whenever a unit of layer `l` is at a
-//!   position `<= pos`.
+//! - `forms[l]`, `region_bounds[l]` and `row_ranges[l]` hold the affine forms, interval
+//!   bounds and ranges of layer `l`'s pre-activation rows for the current prefix whenever a
+//!   unit of layer `l` is at a position `<= pos`.
 //!
 //! The option the witness lies in, with margin `> band`, inherits the witness (no LP); every
 //! other possible option is decided by one margin LP, and an LP whose margin falls inside
@@ -100,6 +100,10 @@ pub(crate) struct Dfs<'a, O, H> {
     /// Interval bounds of each entered layer's rows over the current region (through the
     /// earlier layers' options), valid where `forms` is.
     pub region_bounds: Vec<Vec<Interval>>,
+    /// Each entered layer's rows' ranges over the current region: `region_bounds`
+    /// intersected with the form's range over the domain's box, widened by the form's
+    /// rounding bound. Computed once per layer entry (a range over the box costs O(n0)).
+    pub row_ranges: Vec<Vec<Interval>>,
     /// The option of every unit on the current path, per layer.
     pub chosen: Vec<Vec<usize>>,
     pub pattern: Pattern,
@@ -308,6 +312,33 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             self.region_bounds.push(bounds);
         }
         self.refresh_unreliable_rows(layer);
+        let ranges = self.layer_row_ranges(layer);
+        if self.row_ranges.len() > layer {
+            self.row_ranges[layer] = ranges;
+        } else {
+            self.row_ranges.push(ranges);
+        }
+    }
+
+    /// The ranges of `row_ranges[layer]` for the layer's current forms and region bounds.
+    fn layer_row_ranges(&self, layer: usize) -> Vec<Interval> {
+        let forms = &self.forms[layer];
+        let reach = self.domain.reach();
+        (0..forms.width())
+            .map(|row| {
+                let region = self.region_bounds[layer][row];
+                let (lo, hi) = self
+                    .domain
+                    .range(forms.gradient(row).iter().copied(), forms.constants[row]);
+                // The composed forms carry the rounding of a few matrix products: widen by
+                // its rigorous bound before trusting them to fix a unit.
+                let guard = forms.value_error(row, reach);
+                Interval {
+                    lo: region.lo.max(lo - guard),
+                    hi: region.hi.min(hi + guard),
+                }
+            })
+            .collect()
     }
 
     /// Replaces the rows of `forms[layer]` whose rounding error bound is not small
@@ -423,20 +454,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             let constants = forms.constants.as_slice().expect("contiguous");
             return Decision::Fixed(a.state(&constants[base..base + rank]));
         }
-        let range = |r: usize| {
-            let row = base + r;
-            let region = self.region_bounds[id.layer][row];
-            let (lo, hi) = self
-                .domain
-                .range(forms.gradient(row).iter().copied(), forms.constants[row]);
-            // The composed forms carry the rounding of a few matrix products: widen by
-            // its rigorous bound before trusting them to fix a unit.
-            let guard = forms.value_error(row, self.domain.reach());
-            Interval {
-                lo: region.lo.max(lo - guard),
-                hi: region.hi.min(hi + guard),
-            }
-        };
+        let range = |r: usize| self.row_ranges[id.layer][base + r];
         let options = if rank == 1 {
             possible_options(a, &[range(0)])
         } else {

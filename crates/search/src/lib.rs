@@ -516,6 +516,7 @@ impl<'a> RegionSearch<'a> {
             forms: Vec::with_capacity(self.net.hidden_layers().len()),
             exact_forms: Vec::new(),
             region_bounds: Vec::with_capacity(self.net.hidden_layers().len()),
+            row_ranges: Vec::with_capacity(self.net.hidden_layers().len()),
             chosen: self
                 .net
                 .hidden_widths()
