@@ -340,32 +340,21 @@ impl DenseMarginOracle {
     }
 
     /// Brings the margin `t` into the basis in place of the slack of the row with the
-    /// smallest value at the current nonbasic point: `t` then equals that value and every
-    /// other slack stays non-negative. Without it, all duals are 0 and the dual simplex
-    /// would wander through degenerate pivots.
-    fn crash_margin(&mut self) {
+    /// smallest value at the current nonbasic point (`dots[i] = n_i . x_N`): `t` then equals
+    /// that value and every other slack stays non-negative. Without it, all duals are 0 and
+    /// the dual simplex would wander through degenerate pivots.
+    fn crash_margin(&mut self, dots: &[f64]) {
         let t = self.t();
         if matches!(self.state[t], VarState::Basic(_)) || self.m() == self.permanent {
             return;
         }
-        let x: Vec<f64> = (0..self.n)
-            .map(|j| match self.state[j] {
-                VarState::Basic(_) => 0.0,
-                _ => self.bound_value(j),
-            })
-            .collect();
-        let basic_rows: Vec<(usize, usize)> = (self.permanent..self.m())
+        let Some(pos) = (self.permanent..self.m())
             .filter_map(|i| match self.state[self.slack(i)] {
-                VarState::Basic(pos) => Some((i, pos)),
+                VarState::Basic(pos) => Some((dots[i] + self.offsets[i], pos)),
                 _ => None,
             })
-            .collect();
-        let value = |i: usize| -> f64 {
-            self.row(i).iter().zip(&x).map(|(a, b)| a * b).sum::<f64>() + self.offsets[i]
-        };
-        let Some(&(_, pos)) = basic_rows
-            .iter()
-            .min_by(|a, b| value(a.0).total_cmp(&value(b.0)))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, pos)| pos)
         else {
             return;
         };
@@ -394,7 +383,24 @@ impl DenseMarginOracle {
                 .max(self.t_lo)
                 + 1.0
         };
-        self.crash_margin();
+        // The x part of the nonbasic point (basic columns count 0) and every row's product
+        // with it: the crash and the primal values share them.
+        let x_nonbasic: Vec<f64> = (0..n)
+            .map(|j| match self.state[j] {
+                VarState::Basic(_) => 0.0,
+                _ => self.bound_value(j),
+            })
+            .collect();
+        let dots: Vec<f64> = (0..m)
+            .map(|i| {
+                self.row(i)
+                    .iter()
+                    .zip(&x_nonbasic)
+                    .map(|(a, b)| a * b)
+                    .sum()
+            })
+            .collect();
+        self.crash_margin(&dots);
         // Duals y = c_B B^{-1}: only t has a cost (-1).
         let y: Vec<f64> = match self.state[t] {
             VarState::Basic(p) => self.binv[p * m..(p + 1) * m].iter().map(|v| -v).collect(),
@@ -413,29 +419,37 @@ impl DenseMarginOracle {
         for i in 0..m {
             d[n + 1 + i] = y[i];
         }
+        let mut flipped = Vec::new();
         for (j, dj) in d.iter_mut().enumerate() {
-            match self.state[j] {
-                VarState::Basic(_) => *dj = 0.0,
-                VarState::Lower if *dj < -DUAL_TOL => self.state[j] = VarState::Upper,
-                VarState::Upper if *dj > DUAL_TOL => self.state[j] = VarState::Lower,
-                _ => {}
+            let flip = match self.state[j] {
+                VarState::Basic(_) => {
+                    *dj = 0.0;
+                    None
+                }
+                VarState::Lower if *dj < -DUAL_TOL => Some(VarState::Upper),
+                VarState::Upper if *dj > DUAL_TOL => Some(VarState::Lower),
+                _ => None,
+            };
+            if let Some(state) = flip {
+                self.state[j] = state;
+                if j < n {
+                    flipped.push(j);
+                }
             }
         }
-        // Primal values: v_B = B^{-1} (b - A_N v_N), b = -o.
-        let mut rhs: Vec<f64> = self.offsets.iter().map(|o| -o).collect();
-        let x_nonbasic: Vec<f64> = (0..n)
-            .map(|j| match self.state[j] {
-                VarState::Basic(_) => 0.0,
-                _ => self.bound_value(j),
-            })
+        // Primal values: v_B = B^{-1} (b - A_N v_N), b = -o. The crash moved only t, so the
+        // x part is the one `dots` was computed at, but for the columns just flipped.
+        let mut rhs: Vec<f64> = self
+            .offsets
+            .iter()
+            .zip(&dots)
+            .map(|(o, p)| -o - p)
             .collect();
-        for (i, r) in rhs.iter_mut().enumerate() {
-            *r -= self
-                .row(i)
-                .iter()
-                .zip(&x_nonbasic)
-                .map(|(a, b)| a * b)
-                .sum::<f64>();
+        for &j in &flipped {
+            let step = self.bound_value(j) - x_nonbasic[j];
+            for (i, r) in rhs.iter_mut().enumerate() {
+                *r -= self.rows[i * n + j] * step;
+            }
         }
         if !matches!(self.state[t], VarState::Basic(_)) {
             let vt = self.bound_value(t);
