@@ -215,7 +215,9 @@ pub fn print_text(r: &EstimateResult) {
             _ => vec![
                 "upper (activ.)".into(),
                 "-".into(),
-                if u.activation_applies {
+                if u.activation_applies && (r.shard.is_some() || r.shards.is_some()) {
+                    "not computed for shards (`mipbound bounds` computes it)".into()
+                } else if u.activation_applies {
                     "not computed".into()
                 } else {
                     "not applicable (ReLU only)".into()
