@@ -169,7 +169,7 @@ fn trial_merge_reports_missing_shards_and_refuses_other_estimates() {
         (out.status.code(), stderr(&out))
     };
     assert_eq!(code, Some(2));
-    assert!(err.contains("use `merge --estimate`"), "{err}");
+    assert!(err.contains("it is an estimate's checkpoint"), "{err}");
     for (args, message) in [
         (
             vec!["--shard", "0/2"],
@@ -324,4 +324,55 @@ fn estimates_killed_with_sigkill_resume_to_the_same_bounds() {
             "round {round}: the killed write's temporary file is left"
         );
     }
+}
+
+/// A trial's level is recorded only when it is final: a trial cut by its own
+/// `--trial-time-limit` is kept at its witnessed level (a rerun would stop it the same way),
+/// while trials cut by the run's `--time-limit` are left to run again on resume.
+#[test]
+fn only_final_trial_levels_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, net) = networks().remove(0);
+    let problem = Problem::new(net, Domain::uniform(4, -1.0, 1.0).unwrap(), "<arrays>").unwrap();
+    let never = CancelToken::new();
+    let run = Run::quiet(2, &never);
+    let own = dir.path().join("own.json");
+    let own_limit = EstimateSettings {
+        trial_time_limit: Some(0.0),
+        ..settings()
+    };
+    let job = EstimateJob {
+        shard: None,
+        checkpoint: Some(&own),
+        resume: false,
+    };
+    estimate_job(&problem, &own_limit, &run, &job).unwrap();
+    let file = TrialCheckpoint::read(&own).unwrap();
+    assert!(file.complete);
+    assert_eq!(file.done.len(), 14);
+    assert!(file.done.iter().all(|t| t.report.status == "time limit"));
+
+    let budget = dir.path().join("budget.json");
+    let budgeted = EstimateSettings {
+        trials: 400,
+        time_limit: Some(0.05),
+        ..settings()
+    };
+    let result = estimate_job(
+        &problem,
+        &budgeted,
+        &run,
+        &EstimateJob {
+            checkpoint: Some(&budget),
+            ..job
+        },
+    )
+    .unwrap();
+    let exhausted: usize = result.widths.iter().map(|w| w.exhausted_trials).sum();
+    let cut: usize = result.widths.iter().map(|w| w.cut_short_trials).sum();
+    assert!(cut > 0, "no trial was cut by the budget");
+    let file = TrialCheckpoint::read(&budget).unwrap();
+    assert!(!file.complete);
+    assert_eq!(file.done.len(), exhausted);
+    assert!(file.done.iter().all(|t| t.report.status == "complete"));
 }

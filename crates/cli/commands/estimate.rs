@@ -286,10 +286,13 @@ fn print_cut_short(r: &EstimateResult) {
             }
         }
         if w.never_started_trials > 0 {
-            let started: Vec<usize> = w.trials.iter().map(|t| t.trial).collect();
+            let mut started = vec![false; r.trials_per_width];
+            for t in &w.trials {
+                started[t.trial] = true;
+            }
             let never: Vec<usize> = planned_trials(r)
                 .into_iter()
-                .filter(|t| !started.contains(t))
+                .filter(|&t| !started[t])
                 .collect();
             parts.push(format!(
                 "{} never started (trials {})",

@@ -270,7 +270,8 @@ impl Checkpoint {
 
     /// How many subtrees belong to the shard.
     pub fn owned(&self) -> usize {
-        (0..self.subtrees).filter(|&i| self.owns(i)).count()
+        self.shard
+            .map_or(self.subtrees, |s| s.owned_of(self.subtrees))
     }
 
     /// Records a finished subtree (once).
@@ -404,9 +405,9 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     let found = value.get("format").and_then(|f| f.as_str());
     if found != Some(format) {
         let hint = match found {
-            Some(CHECKPOINT_FORMAT) => "; it is a count's: use `merge --count`",
+            Some(CHECKPOINT_FORMAT) => "; it is a count's checkpoint",
             Some(crate::trial_checkpoint::TRIAL_CHECKPOINT_FORMAT) => {
-                "; it is an estimate's: use `merge --estimate`"
+                "; it is an estimate's checkpoint"
             }
             _ => "",
         };
@@ -520,7 +521,8 @@ impl<T: Serialize> Recorder<T> {
 /// leaves no stale lock). Taking it also removes the temporary files (`.NAME.tmp-PID`) that
 /// killed writers left behind.
 pub struct WriterLock {
-    _file: std::fs::File,
+    /// `None` on a file system without locks: the run goes on unguarded.
+    _file: Option<std::fs::File>,
 }
 
 impl WriterLock {
@@ -544,12 +546,17 @@ impl WriterLock {
                 path.display(),
                 lock_path.display()
             ),
+            // A file system without locks (some cluster mounts): checkpoints still work,
+            // without the guard against a second writer.
+            Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+                return Ok(Self { _file: None });
+            }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(e).with_context(|| format!("{}: cannot lock it", path.display()));
             }
         }
         remove_stale_temporaries(path, &name);
-        Ok(Self { _file: file })
+        Ok(Self { _file: Some(file) })
     }
 }
 

@@ -378,26 +378,22 @@ pub fn estimate(
     settings: &EstimateSettings,
     run: &Run<'_>,
 ) -> Result<EstimateResult> {
-    estimate_part(problem, settings, run, None, &[], &|_| {})
+    estimate_part(problem, settings, run, None, &[], &|_, _| {})
 }
 
 /// [`estimate`] of the trials of `shard` (all when `None`), taking `done` as done before and
-/// calling `on_trial` as each trial run ends. A shard gets no exact count, no activation
-/// bound and no lower bounds: those come from all the shards (`merge_trials`).
+/// calling `on_trial` as each trial run ends (see [`run_trials`]). A shard gets no activation
+/// bound and no lower bounds: those come from all the shards (`merge_trials`); the caller
+/// refuses `--exact` with a shard.
 pub(crate) fn estimate_part(
     problem: &Problem,
     settings: &EstimateSettings,
     run: &Run<'_>,
     shard: Option<Shard>,
     done: &[TrialRecord],
-    on_trial: &(dyn Fn(&TrialRecord) + Sync),
+    on_trial: &(dyn Fn(&TrialRecord, bool) + Sync),
 ) -> Result<EstimateResult> {
     let plan = settings.plan()?;
-    if shard.is_some() && settings.exact {
-        bail!(
-            "--exact cannot be used with --shard: count exactly with `count --plan FILE --shard I/N`"
-        );
-    }
     let start = Instant::now();
     let (net, domain) = (problem.network(), problem.domain());
     let search_settings = SearchSettings {
@@ -551,16 +547,18 @@ pub fn run_trials(
     plan: &Plan,
     run: &Run<'_>,
 ) -> Result<(Vec<WidthReport>, bool)> {
-    run_trials_observed(search, spec, plan, run, |_| {})
+    run_trials_observed(search, spec, plan, run, |_, _| {})
 }
 
-/// [`run_trials`], calling `on_trial(record)` as each started trial ends (on its thread).
+/// [`run_trials`], calling `on_trial(record, last)` as each started trial ends (on its
+/// thread); `last` says that its level is final: the trial ran to the end, or its own
+/// `trial_time_limit` stopped it (not the budget's share or end, nor a cancel).
 fn run_trials_observed(
     search: &RegionSearch<'_>,
     spec: &TrialSpec<'_>,
     plan: &Plan,
     run: &Run<'_>,
-    on_trial: impl Fn(&TrialRecord) + Sync,
+    on_trial: impl Fn(&TrialRecord, bool) + Sync,
 ) -> Result<(Vec<WidthReport>, bool)> {
     let owns = |r: usize| spec.shard.is_none_or(|s| s.owns(r));
     let owned_trials = (0..spec.trials).filter(|&r| owns(r)).count();
@@ -608,8 +606,12 @@ fn run_trials_observed(
         |k| {
             let (w, r) = (todo[k] % nw, todo[k] / nw);
             let width = spec.widths[w];
+            let own = spec
+                .trial_time_limit
+                .and_then(|s| deadline_after(Instant::now(), s));
+            let deadline = trial_deadline(spec.deadline, own, share);
             let limits = Limits {
-                deadline: trial_deadline(spec.deadline, spec.trial_time_limit, share),
+                deadline,
                 interrupt: Some(interrupt.clone()),
             };
             let o = match search.run_trial(width, spec.seed, stream(width, r), &limits) {
@@ -633,7 +635,12 @@ fn run_trials_observed(
                     regions_found: o.stats.regions,
                 },
             };
-            on_trial(&record);
+            let last = match o.status {
+                SearchStatus::Exhausted => true,
+                SearchStatus::TimeLimit => own.is_some() && deadline == own,
+                _ => false,
+            };
+            on_trial(&record, last);
             Ok(Some(record))
         },
         |_, outcome| match outcome {
@@ -693,21 +700,14 @@ pub fn run_exact(search: &RegionSearch<'_>, run: &Run<'_>, limits: &Limits) -> R
     })
 }
 
-/// The earliest of the trial's own limit, its share of the budget and the budget's end.
+/// The earliest of the trial's own deadline, its share of the budget and the budget's end.
 fn trial_deadline(
     global: Option<Instant>,
-    per_trial: Option<f64>,
+    own: Option<Instant>,
     share: Option<f64>,
 ) -> Option<Instant> {
-    let now = Instant::now();
-    [
-        per_trial.and_then(|s| deadline_after(now, s)),
-        share.and_then(|s| deadline_after(now, s)),
-        global,
-    ]
-    .into_iter()
-    .flatten()
-    .min()
+    let share = share.and_then(|s| deadline_after(Instant::now(), s));
+    [own, share, global].into_iter().flatten().min()
 }
 
 /// One width's report from its planned trials, in trial order (`None`: never started, it
@@ -996,7 +996,7 @@ mod tests {
             let cancel = CancelToken::new();
             let ended = AtomicUsize::new(0);
             let (reports, interrupted) =
-                run_trials_observed(&search, &spec, &plan, &Run::quiet(2, &cancel), |_| {
+                run_trials_observed(&search, &spec, &plan, &Run::quiet(2, &cancel), |_, _| {
                     if ended.fetch_add(1, Ordering::SeqCst) + 1 == k {
                         cancel.cancel();
                     }

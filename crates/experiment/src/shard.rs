@@ -33,6 +33,11 @@ impl Shard {
         index % self.count == self.index
     }
 
+    /// How many of the items `0..total` belong to this shard.
+    pub fn owned_of(self, total: usize) -> usize {
+        (total + self.count - 1 - self.index) / self.count
+    }
+
     /// File-name suffix: `.shard-I-of-N`.
     pub fn suffix(self) -> String {
         format!(".shard-{}-of-{}", self.index, self.count)

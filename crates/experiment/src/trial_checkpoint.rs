@@ -4,16 +4,16 @@
 //! ChaCha8 stream), so they need no plan: shard `I/N` runs the trials `r` with
 //! `r mod N == I` of every width. A [`TrialCheckpoint`] records each trial that ended, under
 //! a [`TrialFingerprint`] of everything that fixes the trials, rewritten atomically while
-//! the estimate runs; a resumed estimate runs only the trials not recorded. A trial stopped
-//! by Ctrl-C (or a Slurm signal) is not recorded: it runs again. A trial cut short by a time
-//! limit is recorded at its witnessed level, as a single run reports it. [`merge_trials`]
+//! the estimate runs; a resumed estimate runs only the trials not recorded. A trial is
+//! recorded when its level is final: it ran to the end, or its own `--trial-time-limit` cut
+//! it (its witnessed level, as a single run reports it). A trial stopped by Ctrl-C, a Slurm
+//! signal or the run's `--time-limit` is not recorded: it runs again on resume. [`merge_trials`]
 //! reads the bounds off the union of the shards' levels: they are the single run's.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use mipbound_parity::XorWidth;
-use mipbound_search::SearchStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::VERSION;
@@ -25,6 +25,7 @@ use crate::estimate::{
     EstimateResult, EstimateSettings, Plan, TrialRecord, TrialReport, UpperBounds,
     architecture_bounds, best_bound, estimate_part, summarize,
 };
+use crate::limits::{MAX_TOTAL_TRIALS, MAX_TRIALS};
 use crate::problem::{NetworkSummary, Problem};
 use crate::run::Run;
 use crate::shard::Shard;
@@ -126,10 +127,8 @@ impl TrialCheckpoint {
 
     /// How many trials (over all widths) belong to the shard.
     pub fn owned(&self) -> usize {
-        let trials = (0..self.fingerprint.trials)
-            .filter(|&r| self.owns(r))
-            .count();
-        trials * self.fingerprint.widths.len()
+        let trials = self.fingerprint.trials;
+        self.shard.map_or(trials, |s| s.owned_of(trials)) * self.fingerprint.widths.len()
     }
 
     fn key(record: &TrialRecord) -> (usize, usize) {
@@ -157,6 +156,15 @@ impl TrialCheckpoint {
                 path.display(),
                 s.index,
                 s.count
+            );
+        }
+        let f = &c.fingerprint;
+        if f.trials > MAX_TRIALS || f.trials.saturating_mul(f.widths.len()) > MAX_TOTAL_TRIALS {
+            bail!(
+                "{}: {} trials of {} widths is more than an estimate runs",
+                path.display(),
+                f.trials,
+                f.widths.len()
             );
         }
         for pair in c.done.windows(2) {
@@ -219,7 +227,7 @@ pub fn estimate_job(
         if job.resume {
             bail!("resuming needs a checkpoint file");
         }
-        return estimate_part(problem, settings, run, None, &[], &|_| {});
+        return estimate_part(problem, settings, run, None, &[], &|_, _| {});
     };
     let plan = settings.plan()?;
     if job.shard.is_some() && settings.exact {
@@ -259,9 +267,8 @@ pub fn estimate_job(
     let recorder = Recorder::start(path, state, lock)?;
     let result = std::thread::scope(|scope| {
         scope.spawn(|| recorder.write_loop());
-        let on_trial = |record: &TrialRecord| {
-            // A trial stopped by Ctrl-C runs again on resume.
-            if record.report.status != SearchStatus::Interrupted.name() {
+        let on_trial = |record: &TrialRecord, last: bool| {
+            if last {
                 recorder.update(|c| c.record(record));
             }
         };
