@@ -41,6 +41,7 @@ macro_rules! eprintln {
 mod args;
 mod commands;
 mod common;
+mod estimate_table;
 mod map_image;
 mod output;
 mod plots;

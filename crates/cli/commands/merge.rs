@@ -58,7 +58,7 @@ pub fn run(args: MergeArgs) -> Result<ExitCode> {
         if args.json {
             print_json(&merged)?;
         } else {
-            super::estimate::print_text(&merged);
+            crate::estimate_table::print_text(&merged);
         }
         return Ok(ExitCode::SUCCESS);
     }
