@@ -155,10 +155,11 @@ for w in r["widths"]:
 print(f"  best: xor {b['xor']} 2^{b['log2']:.2f} (union over widths: confidence {b['confidence']:.2f})")
 print()
 print(f"trained 22-unit MNIST networks, 2 threads, beside the random 784-[10,12] (after x2 above)")
-print(f"  {'network':16} {'regions':>9} {'done':>5} {'s':>6} {'regions/s':>10} {'LPs/region':>10} {'us/LP':>7} {'pivots/LP':>9} {'fallbacks/LP':>12}")
+print(f"  {'network':16} {'regions':>9} {'done':>5} {'s':>6} {'regions/s':>10} {'LPs/region':>10} {'us/LP':>7} {'pivots/LP':>9} {'fallbacks/LP':>12} {'walked/region':>13} {'proven/region':>13}")
 def lp_row(name, r):
     solves = max(r["lp_solves"], 1)
-    print(f"  {name:16} {r['regions']:>9} {str(r['complete'])[0]:>5} {r['seconds']:>6.1f} {r['regions'] / r['seconds']:>10.0f} {r['lp_solves_per_region']:>10.3f} {r['lp_seconds'] / solves * 1e6:>7.1f} {r.get('lp_iterations', 0) / solves:>9.1f} {r['lp_fallbacks'] / solves:>12.5f}")
+    regions = max(r["regions"], 1)
+    print(f"  {name:16} {r['regions']:>9} {str(r['complete'])[0]:>5} {r['seconds']:>6.1f} {r['regions'] / r['seconds']:>10.0f} {r['lp_solves_per_region']:>10.3f} {r['lp_seconds'] / solves * 1e6:>7.1f} {r.get('lp_iterations', 0) / solves:>9.1f} {r['lp_fallbacks'] / solves:>12.5f} {r.get('walked_witnesses', 0) / regions:>13.3f} {r.get('proven_empty', 0) / regions:>13.3f}")
 lp_row("random [10,12]", load("count-in784-10-12-after2.json"))
 for w in ("10-12", "11-11", "12-10", "16-6"):
     lp_row(f"trained [{w.replace('-', ',')}]", load(f"trained-{w}.json"))

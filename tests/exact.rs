@@ -246,3 +246,32 @@ fn lp_solvers_and_unit_orders_agree() {
         );
     }
 }
+
+/// The LPs the search skips (children given a witness by a walk from their parent's,
+/// options proven empty by an earlier LP's duals) change no count: the 2-D nets are
+/// counted as the polygon oracle counts them while both shortcuts fire many times.
+#[test]
+fn skipped_lps_change_no_count() {
+    let (mut walked, mut proven) = (0, 0);
+    for (i, widths) in [vec![2, 10, 8], vec![2, 12, 6, 4], vec![2, 8, 8, 8]]
+        .iter()
+        .enumerate()
+    {
+        let net = he_network(widths, 0.5, false, 4100 + i as u64);
+        let domain = Domain::uniform(2, -2.0, 2.0).unwrap();
+        let out =
+            count_regions(&net, &domain, SearchSettings::default(), &Limits::default()).unwrap();
+        assert!(out.is_exact());
+        assert_eq!(
+            out.stats.regions as usize,
+            count_2d(&net, -2.0, 2.0),
+            "{widths:?}"
+        );
+        walked += out.stats.walked_witnesses;
+        proven += out.stats.proven_empty;
+    }
+    assert!(
+        walked > 50 && proven > 10,
+        "walked {walked}, proven {proven}"
+    );
+}

@@ -182,10 +182,11 @@ fn print_text(r: &CountResult) {
     rows.push(row(
         "lp solves",
         format!(
-            "{} ({:.3} per region; {} infeasible; {} more for bound tightening; solver {}: {:.1} us per LP, {} HiGHS fallbacks)",
+            "{} ({:.3} per region; {} infeasible; {} options proven empty without one; {} more for bound tightening; solver {}: {:.1} us per LP, {} HiGHS fallbacks)",
             r.lp_solves,
             r.lp_solves_per_region,
             r.infeasible_lps,
+            r.proven_empty,
             r.bound_lp_solves,
             r.lp_solver,
             r.lp_seconds / r.lp_solves.max(1) as f64 * 1e6,

@@ -105,6 +105,10 @@ pub struct CountResult {
     pub bound_lp_solves: u64,
     /// Margin LPs found infeasible.
     pub infeasible_lps: u64,
+    /// Options proven empty by the duals of an earlier LP, without an LP of their own.
+    pub proven_empty: u64,
+    /// Children given a witness by a walk from the parent's, without an LP.
+    pub walked_witnesses: u64,
     /// Children certified by their parent's witness, without an LP.
     pub witness_reuses: u64,
     /// Search nodes.
@@ -404,6 +408,8 @@ impl Summary<'_> {
             lp_solves_per_region: stats.lp_solves as f64 / stats.regions.max(1) as f64,
             bound_lp_solves: search.bounds().lp_solves(),
             infeasible_lps: stats.infeasible_lps,
+            proven_empty: stats.proven_empty,
+            walked_witnesses: stats.walked_witnesses,
             witness_reuses: stats.witness_reuses,
             nodes: stats.nodes,
             rejected_witnesses: stats.rejected_witnesses,

@@ -179,6 +179,17 @@ impl DenseMarginOracle {
         self.basic.push(self.n + 1 + m);
     }
 
+    /// The largest value of `normal . x + offset` over the box, in plain floating point (a
+    /// slack's upper bound only needs to be generous: `T_LO` leaves a unit of room).
+    fn box_max(&self, normal: &[f64], offset: f64) -> f64 {
+        let (lower, upper) = (self.domain.lower(), self.domain.upper());
+        let mut lanes = [0.0; 4];
+        for (k, (&a, (&lo, &hi))) in normal.iter().zip(lower.iter().zip(upper)).enumerate() {
+            lanes[k % 4] += (a * lo).max(a * hi);
+        }
+        offset + (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+    }
+
     fn m(&self) -> usize {
         self.offsets.len()
     }
@@ -691,7 +702,7 @@ impl MarginOracle for DenseMarginOracle {
             binv: self.binv.clone(),
             pivots_since_refactor: self.pivots_since_refactor,
         }));
-        let (_, hi) = self.domain.range(half.normal.iter().copied(), half.offset);
+        let hi = self.box_max(&half.normal, half.offset);
         self.append_row(&half.normal, half.offset, -1.0, (hi - self.t_lo).max(0.0));
         Ok(())
     }

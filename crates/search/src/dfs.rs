@@ -29,6 +29,8 @@ use mipbound_formulation::{
 };
 use mipbound_network::{Activation, Network, Pattern, UnitId};
 
+use crate::empty_proofs::{EmptyProofs, RowKey};
+use crate::line_witness::walk_across;
 use crate::{Flow, Limits, PatternHooks, SearchError, SearchStats, SearchStatus};
 
 /// A composed form whose rounding error bound exceeds this fraction of its own size is
@@ -120,6 +122,10 @@ pub(crate) struct Dfs<'a, O, H> {
     /// When set, nodes at this depth are recorded in `frontier` instead of explored.
     pub cut: Option<usize>,
     pub frontier: Vec<Subproblem>,
+    /// The half-spaces on the oracle's stack above the domain's rows, with their keys.
+    pub pushed: Vec<(RowKey, HalfSpace)>,
+    /// Duals of earlier LPs that found an option empty, tried before its next LP.
+    pub empty_proofs: EmptyProofs,
 }
 
 impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
@@ -215,8 +221,8 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                     .half_spaces_with_slack(d.id, d.option)
                     .unwrap_or_default();
                 self.slack[pos] = slack;
-                for half in halves {
-                    self.oracle.push(&half)?;
+                for (index, half) in halves.into_iter().enumerate() {
+                    self.push_row(d.id, d.option, index, half)?;
                 }
             }
         }
@@ -748,11 +754,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
     /// inside it decided exactly. Returns the witness when the region has interior.
     fn decide_region(&mut self, end: usize, full: bool) -> Result<Option<Witness>, SearchError> {
         // The LP saw the floating-point forms; the exact ones may differ by the slack.
-        let slack = (0..end)
-            .filter(|&p| self.rows[p] > 0)
-            .map(|p| self.slack[p])
-            .fold(0.0, f64::max);
-        let trusted = self.band + slack;
+        let trusted = self.trusted_margin(end);
         let lp_start = std::time::Instant::now();
         // Stopping as soon as the margin is proven below the band is what keeps LPs of empty
         // regions cheap (their dual simplex is most degenerate near 0).
@@ -791,6 +793,77 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
         }
     }
 
+    /// Pushes a half-space of `id`'s option on the oracle and on `pushed`.
+    fn push_row(
+        &mut self,
+        id: UnitId,
+        option: usize,
+        index: usize,
+        half: HalfSpace,
+    ) -> Result<(), SearchError> {
+        self.oracle.push(&half)?;
+        self.pushed.push((RowKey { id, option, index }, half));
+        Ok(())
+    }
+
+    /// The margin threshold below which the region of the path up to `end` (exclusive) is
+    /// pruned: the band, widened by the rounding slack of the forms.
+    fn trusted_margin(&self, end: usize) -> f64 {
+        let slack = (0..end)
+            .filter(|&p| self.rows[p] > 0)
+            .map(|p| self.slack[p])
+            .fold(0.0, f64::max);
+        self.band + slack
+    }
+
+    /// Whether remembered duals prove the option just pushed for `id` empty, as an LP
+    /// pruning it would.
+    fn proven_empty(&self, end: usize, id: UnitId, option: usize) -> bool {
+        self.empty_proofs.proves_empty(
+            id,
+            option,
+            &self.pushed,
+            self.unit_domain.lower(),
+            self.unit_domain.upper(),
+            -self.trusted_margin(end),
+        )
+    }
+
+    /// A witness for the option whose `new` half-spaces were just pushed, found by walking
+    /// from the parent's witness across the most violated of them (see [`walk_across`]),
+    /// if its margin is trusted as an LP's would be.
+    fn walk_witness(&self, end: usize, new: usize, witness: &Witness) -> Option<Witness> {
+        if !self.unit_domain.constraints().is_empty() || new == 0 {
+            return None;
+        }
+        let u = self.domain.to_unit(&witness.point);
+        let rows: Vec<&HalfSpace> = self.pushed.iter().map(|(_, h)| h).collect();
+        let direction = rows[rows.len() - new..]
+            .iter()
+            .min_by(|a, b| a.distance(&u).total_cmp(&b.distance(&u)))?;
+        let (point, margin) = walk_across(
+            &rows,
+            direction,
+            &u,
+            self.unit_domain.lower(),
+            self.unit_domain.upper(),
+        )?;
+        (margin > self.trusted_margin(end)).then(|| Witness {
+            point: self.domain.from_unit(&point),
+            margin,
+        })
+    }
+
+    /// Keeps the duals of the LP that just found `id`'s option empty.
+    fn remember_empty(&mut self, id: UnitId, option: usize) {
+        if let Some(certificate) = self.oracle.certificate() {
+            let keys: Vec<RowKey> = self.pushed.iter().map(|(key, _)| *key).collect();
+            let permanent = certificate.duals.len().saturating_sub(keys.len());
+            self.empty_proofs
+                .remember(id, option, &keys, &certificate.duals, permanent);
+        }
+    }
+
     fn split(
         &mut self,
         pos: usize,
@@ -816,8 +889,9 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             }
             self.rows[pos] = halves.len();
             self.slack[pos] = slack;
-            for half in &halves {
-                self.oracle.push(half)?;
+            let pushed = halves.len();
+            for (index, half) in halves.into_iter().enumerate() {
+                self.push_row(id, option, index, half)?;
             }
             if option == witnessed && certified {
                 self.stats.witness_reuses += 1;
@@ -826,13 +900,20 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                     margin: witness.margin.min(distance),
                 };
                 self.explore(pos + 1, &child)?;
+            } else if let Some(child) = self.walk_witness(pos + 1, pushed, witness) {
+                self.stats.walked_witnesses += 1;
+                self.explore(pos + 1, &child)?;
+            } else if self.proven_empty(pos + 1, id, option) {
+                self.stats.proven_empty += 1;
             } else if let Some(child) = self.decide_region(pos + 1, false)? {
                 self.explore(pos + 1, &child)?;
             } else {
                 self.stats.infeasible_lps += 1;
+                self.remember_empty(id, option);
             }
-            for _ in 0..halves.len() {
+            for _ in 0..pushed {
                 self.oracle.pop()?;
+                self.pushed.pop();
             }
             self.unassign(id);
         }

@@ -22,7 +22,9 @@ then says so and its count is a lower bound.
 #![deny(missing_docs)]
 
 mod dfs;
+mod empty_proofs;
 mod hashed;
+mod line_witness;
 pub mod parallel;
 mod plan;
 
@@ -213,6 +215,10 @@ pub struct SearchStats {
     pub lp_solves: u64,
     /// LPs that found no interior (pruned branches).
     pub infeasible_lps: u64,
+    /// Options proven empty by the duals of an earlier LP, without an LP of their own.
+    pub proven_empty: u64,
+    /// Children given a witness by a walk from the parent's, without an LP.
+    pub walked_witnesses: u64,
     /// Children certified by the parent's witness, without an LP.
     pub witness_reuses: u64,
     /// Search nodes visited.
@@ -241,6 +247,8 @@ impl SearchStats {
         self.regions += other.regions;
         self.lp_solves += other.lp_solves;
         self.infeasible_lps += other.infeasible_lps;
+        self.proven_empty += other.proven_empty;
+        self.walked_witnesses += other.walked_witnesses;
         self.witness_reuses += other.witness_reuses;
         self.nodes += other.nodes;
         self.rejected_witnesses += other.rejected_witnesses;
@@ -531,6 +539,8 @@ impl<'a> RegionSearch<'a> {
             status: None,
             cut: None,
             frontier: Vec::new(),
+            pushed: Vec::new(),
+            empty_proofs: Default::default(),
         };
         let root = Witness {
             point: self.inner.clone(),
