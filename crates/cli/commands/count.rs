@@ -196,8 +196,8 @@ fn print_text(r: &CountResult) {
     rows.push(row(
         "witnesses",
         format!(
-            "{} children certified without an LP; {} leaf witnesses re-checked",
-            r.witness_reuses, r.rejected_witnesses
+            "{} children certified without an LP, {} more reached by a walk; {} leaf witnesses re-checked",
+            r.witness_reuses, r.walked_witnesses, r.rejected_witnesses
         ),
     ));
     rows.push(row(
