@@ -2,7 +2,7 @@
 
 use mipbound_network::Network;
 
-use crate::rounding::{down, mul_hi, mul_lo, up};
+use crate::rounding::{down, mul_hi, mul_lo, point_dot_range, up};
 use crate::tightening::{Interval, interval_dot};
 
 /// Encloses every pre-activation row at `x` when each hidden unit is held on the option
@@ -22,7 +22,14 @@ pub fn pattern_enclosure(
             .rows()
             .into_iter()
             .zip(&layer.bias)
-            .map(|(row, &b)| interval_dot(b, row, &input))
+            .map(|(row, &b)| match (l, row.as_slice()) {
+                // The first layer sees the point itself: a plain dot product and its bound.
+                (0, Some(row)) => {
+                    let (lo, hi) = point_dot_range(b, row, x);
+                    Interval { lo, hi }
+                }
+                _ => interval_dot(b, row, &input),
+            })
             .collect();
         let a = &layer.activation;
         let rank = a.rank();
