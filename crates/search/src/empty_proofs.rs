@@ -141,8 +141,11 @@ fn bounds_below(
     // Each sum above has at most `used + n + 1` terms, each rounded once or twice: the
     // classic bound gamma_k <= 2 k eps on the accumulated magnitude, doubled for safety.
     let error = 4.0 * (used + n + 2) as f64 * f64::EPSILON * magnitude;
-    let normalised = (bound + error) / (total * (1.0 - 4.0 * f64::EPSILON));
-    bound.is_finite() && normalised < threshold
+    // `total` is within a relative `(used + 1) eps` of the weights' exact sum, and the
+    // division rounds once more: pad the ratio by four times that, whatever its sign.
+    let ratio = (bound + error) / total;
+    let pad = 4.0 * (used + 2) as f64 * f64::EPSILON * ratio.abs() + f64::MIN_POSITIVE;
+    ratio.is_finite() && ratio + pad < threshold
 }
 
 #[cfg(test)]

@@ -74,10 +74,12 @@ pub(crate) fn walk_across(
         .map(|s| (s, lowest(s).0))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .expect("two candidates");
-    // Each value above is a sum of about 2n + 2 rounded products of numbers of size at
-    // most one (unit normals, unit-box coordinates), and the clamping of the point below
-    // moves it by rounding only: a relative 4 (2n + 4) eps covers both.
-    let error = 4.0 * (2 * point.len() + 4) as f64 * f64::EPSILON * (1.0 + value.abs());
+    // Each value above sums about 2n + 2 rounded terms: `a . x` and `s a . step` are each
+    // at most sqrt(n) in absolute terms (unit normals; unit-box coordinates, which the step
+    // keeps inside the box), and the offset is at most that plus the value. The clamping of
+    // the point below moves it by rounding only. Twice the classic gamma bound covers all.
+    let n = point.len() as f64;
+    let error = 4.0 * (2.0 * n + 4.0) * f64::EPSILON * (n.sqrt() + 1.0 + value.abs());
     let margin = value - error;
     if margin <= 0.0 {
         return None;
