@@ -10,7 +10,6 @@ use mipbound_experiment::local::{LocalSettings, ball, local as run_local};
 use mipbound_experiment::map::{MapSettings, check as check_map, map as run_map};
 use mipbound_experiment::points::{PointSource, Points};
 use mipbound_experiment::run::{Run, threads as check_threads};
-use mipbound_parity::XorWidth;
 use ndarray::{Ix1, Ix2};
 use pyo3::prelude::*;
 

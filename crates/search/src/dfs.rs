@@ -889,7 +889,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             }
             self.rows[pos] = halves.len();
             self.slack[pos] = slack;
-            let pushed = halves.len();
+            let new_rows = halves.len();
             for (index, half) in halves.into_iter().enumerate() {
                 self.push_row(id, option, index, half)?;
             }
@@ -900,7 +900,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                     margin: witness.margin.min(distance),
                 };
                 self.explore(pos + 1, &child)?;
-            } else if let Some(child) = self.walk_witness(pos + 1, pushed, witness) {
+            } else if let Some(child) = self.walk_witness(pos + 1, new_rows, witness) {
                 self.stats.walked_witnesses += 1;
                 self.explore(pos + 1, &child)?;
             } else if self.proven_empty(pos + 1, id, option) {
@@ -911,7 +911,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                 self.stats.infeasible_lps += 1;
                 self.remember_empty(id, option);
             }
-            for _ in 0..pushed {
+            for _ in 0..new_rows {
                 self.oracle.pop()?;
                 self.pushed.pop();
             }

@@ -11,7 +11,8 @@ use mipbound_formulation::HalfSpace;
 
 /// The point of the ray from `point` along `direction`'s normal (kept inside the box
 /// `[lower, upper]`) that maximises the smallest value over `rows`, and that value, if it
-/// is positive. Every row is `normal . x + offset`; `direction` is usually the last row.
+/// is positive. Every row is `normal . x + offset`; the search passes the new row that the
+/// witness violates most.
 pub(crate) fn walk_across(
     rows: &[&HalfSpace],
     direction: &HalfSpace,
@@ -76,8 +77,10 @@ pub(crate) fn walk_across(
         .expect("two candidates");
     // Each value above sums about 2n + 2 rounded terms: `a . x` and `s a . step` are each
     // at most sqrt(n) in absolute terms (unit normals; unit-box coordinates, which the step
-    // keeps inside the box), and the offset is at most that plus the value. The clamping of
-    // the point below moves it by rounding only. Twice the classic gamma bound covers all.
+    // keeps inside the box). For the lowest row the offset is at most that plus the value,
+    // so twice the classic gamma bound covers its error. Any other row is computed above
+    // the lowest by more than its own extra error (from a larger offset) once the lowest is
+    // positive. The clamping of the point below moves it by rounding only.
     let n = point.len() as f64;
     let error = 4.0 * (2.0 * n + 4.0) * f64::EPSILON * (n.sqrt() + 1.0 + value.abs());
     let margin = value - error;
@@ -150,7 +153,7 @@ mod tests {
     fn coordinates_at_the_wrong_bound_do_not_move() {
         // From (1, 0.2), the normal (1, 1)/sqrt 2 can only move y: the point stays at x = 1.
         let s = 0.5f64.sqrt();
-        let new = half(&[s, s], -1.0 * s - 0.1);
+        let new = half(&[s, s], -s - 0.1);
         let (x, margin) = walk_across(&[&new], &new, &[1.0, 0.2], &[0.0, 0.0], &[1.0, 1.0])
             .expect("y can reach 1");
         assert_eq!(x[0], 1.0);
