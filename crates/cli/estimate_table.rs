@@ -240,7 +240,7 @@ fn print_cut_short(r: &EstimateResult) {
 fn planned_trials(r: &EstimateResult) -> Vec<usize> {
     let shard = r.shard.as_deref().and_then(|s| s.parse::<Shard>().ok());
     (0..r.trials_per_width)
-        .filter(|&t| shard.is_none_or(|s| s.owns(t)))
+        .filter(|&t| mipbound_experiment::shard::owns(shard, t))
         .collect()
 }
 

@@ -152,7 +152,7 @@ pub fn run_batch(
     }
     let mut done = read_records(&jsonl)?;
     let todo: Vec<usize> = (0..nets.len())
-        .filter(|&i| batch.shard.is_none_or(|sh| sh.owns(i)))
+        .filter(|&i| crate::shard::owns(batch.shard, i))
         .collect();
     // Every network still to measure is read before the results are touched: a bad one
     // stops the batch with the files as they were.

@@ -265,13 +265,12 @@ impl Checkpoint {
 
     /// Whether subtree `index` belongs to this checkpoint's shard.
     pub fn owns(&self, index: usize) -> bool {
-        index < self.subtrees && self.shard.is_none_or(|s| s.owns(index))
+        index < self.subtrees && crate::shard::owns(self.shard, index)
     }
 
     /// How many subtrees belong to the shard.
     pub fn owned(&self) -> usize {
-        self.shard
-            .map_or(self.subtrees, |s| s.owned_of(self.subtrees))
+        crate::shard::owned(self.shard, self.subtrees)
     }
 
     /// Records a finished subtree (once).

@@ -560,8 +560,8 @@ fn run_trials_observed(
     run: &Run<'_>,
     on_trial: impl Fn(&TrialRecord, bool) + Sync,
 ) -> Result<(Vec<WidthReport>, bool)> {
-    let owns = |r: usize| spec.shard.is_none_or(|s| s.owns(r));
-    let owned_trials = (0..spec.trials).filter(|&r| owns(r)).count();
+    let owns = |r: usize| crate::shard::owns(spec.shard, r);
+    let owned_trials = crate::shard::owned(spec.shard, spec.trials);
     let nw = spec.widths.len();
     let mut results: Vec<Vec<Option<TrialReport>>> = vec![vec![None; spec.trials]; nw];
     for d in spec.done {

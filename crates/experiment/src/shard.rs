@@ -43,3 +43,13 @@ impl Shard {
         format!(".shard-{}-of-{}", self.index, self.count)
     }
 }
+
+/// Whether item `index` belongs to `shard` (every item does when there is no shard).
+pub fn owns(shard: Option<Shard>, index: usize) -> bool {
+    shard.is_none_or(|s| s.owns(index))
+}
+
+/// How many of the items `0..total` belong to `shard` (all of them when there is none).
+pub fn owned(shard: Option<Shard>, total: usize) -> usize {
+    shard.map_or(total, |s| s.owned_of(total))
+}

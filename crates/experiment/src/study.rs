@@ -184,7 +184,7 @@ pub fn train_members(
     let todo: Vec<&Member> = members
         .iter()
         .enumerate()
-        .filter(|(i, m)| shard.is_none_or(|s| s.owns(*i)) && !m.path.exists())
+        .filter(|(i, m)| crate::shard::owns(shard, *i) && !m.path.exists())
         .map(|(_, m)| m)
         .collect();
     if todo.is_empty() {

@@ -122,13 +122,12 @@ pub struct TrialCheckpoint {
 
 impl TrialCheckpoint {
     fn owns(&self, trial: usize) -> bool {
-        trial < self.fingerprint.trials && self.shard.is_none_or(|s| s.owns(trial))
+        trial < self.fingerprint.trials && crate::shard::owns(self.shard, trial)
     }
 
     /// How many trials (over all widths) belong to the shard.
     pub fn owned(&self) -> usize {
-        let trials = self.fingerprint.trials;
-        self.shard.map_or(trials, |s| s.owned_of(trials)) * self.fingerprint.widths.len()
+        crate::shard::owned(self.shard, self.fingerprint.trials) * self.fingerprint.widths.len()
     }
 
     fn key(record: &TrialRecord) -> (usize, usize) {
