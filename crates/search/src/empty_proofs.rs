@@ -150,6 +150,9 @@ fn bounds_below(
 
 #[cfg(test)]
 mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
     use super::*;
 
     fn key(unit: usize, option: usize) -> RowKey {
@@ -208,13 +211,8 @@ mod tests {
     fn every_proof_is_a_true_bound_on_random_rows() {
         // Random rows in [0, 1]^3 and random weights: whenever a proof is claimed, no
         // sampled point of the box has a margin above the threshold.
-        let mut state = 7u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut next = move || rng.random::<f64>();
         let (lo, hi) = ([0.0; 3], [1.0; 3]);
         let mut claimed = 0;
         for _ in 0..400 {

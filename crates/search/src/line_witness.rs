@@ -116,6 +116,9 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
     use super::*;
 
     fn half(normal: &[f64], offset: f64) -> HalfSpace {
@@ -163,13 +166,8 @@ mod tests {
 
     #[test]
     fn a_returned_point_is_in_the_box_with_its_margin_from_every_row() {
-        let mut state = 11u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut next = move || rng.random::<f64>();
         let (lower, upper) = ([0.0; 5], [1.0; 5]);
         let mut found = 0;
         for _ in 0..300 {
