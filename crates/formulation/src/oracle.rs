@@ -63,16 +63,19 @@ pub trait MarginOracle {
     fn depth(&self) -> usize;
     /// Maximises the margin over the box and every half-space on the stack.
     fn solve(&mut self) -> Result<Witness, OracleError>;
-    /// Like [`MarginOracle::solve`], but may stop as soon as the optimum is proven to be at
-    /// most `threshold`; the witness then carries that upper bound as its margin and its
-    /// point is meaningless.
+    /// Like [`MarginOracle::solve`], but may stop early on either side of `threshold`:
+    /// - as soon as the optimum is proven to be at most `threshold`; the witness then
+    ///   carries that upper bound as its margin and its point is meaningless;
+    /// - as soon as it holds a point whose margin is above `threshold`, if that margin is
+    ///   within the solver's chosen factor of the optimum; the witness is that point.
     fn solve_above(&mut self, threshold: f64) -> Result<Witness, OracleError> {
         let _ = threshold;
         self.solve()
     }
     /// The final basis and duals of the last solve, for an exact re-decision
-    /// ([`crate::decide`]); `None` when the solver does not expose them or the last solve
-    /// stopped early.
+    /// ([`crate::decide`]); `None` when the solver does not expose them. After a solve
+    /// that stopped early the basis is the one it stopped at: its duals still bound the
+    /// margin, but it need not settle a thin verdict.
     fn certificate(&self) -> Option<LpCertificate> {
         None
     }
