@@ -10,7 +10,9 @@ use mipbound_bounds::architecture::{architecture_upper_bound, trivial_pieces};
 use mipbound_bounds::cnn::{DEFAULT_MAX_NODES, xiong_one_layer, xiong_upper};
 use mipbound_formulation::Domain;
 use mipbound_network::{Activation, ConvGeometry, Layer, Network, Pattern, PiecewiseLinear};
-use mipbound_search::{CountRegions, Flow, Limits, RegionSearch, SearchSettings, SearchStatus};
+use mipbound_search::{
+    CountRegions, Flow, Limits, RegionSearch, SearchSettings, SearchStatus, count_regions,
+};
 use ndarray::{Array1, Array2};
 use num_bigint::BigUint;
 use rand::{Rng, SeedableRng};
@@ -96,6 +98,31 @@ fn one_dimensional_counts_equal_breakpoint_counts_for_every_activation() {
         assert!(
             deep_foldings >= 3,
             "{name}: the cases should include foldings"
+        );
+    }
+}
+
+/// The walked witnesses and the reused duals of the search skip LPs; on every activation
+/// (maxout keys its reused rows by the competing piece) the counts still equal the polygon
+/// oracle's while both fire.
+#[test]
+fn skipped_lps_change_no_count_for_any_activation() {
+    for (name, activation) in kinds() {
+        let (mut walked, mut proven) = (0, 0);
+        for (i, widths) in [[8usize, 6], [5, 5]].iter().enumerate() {
+            let net = random_net(2, widths, &activation, 0.5, 4200 + i as u64);
+            let domain = Domain::uniform(2, -2.0, 2.0).unwrap();
+            let out = count_regions(&net, &domain, SearchSettings::default(), &Limits::default())
+                .unwrap();
+            assert!(out.is_exact(), "{name} {widths:?}");
+            let count = count_2d(&net, -2.0, 2.0);
+            assert_eq!(out.stats.regions as usize, count, "{name} {widths:?}");
+            walked += out.stats.walked_witnesses;
+            proven += out.stats.proven_empty;
+        }
+        assert!(
+            walked > 20 && proven > 5,
+            "{name}: walked {walked}, proven {proven}"
         );
     }
 }

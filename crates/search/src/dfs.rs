@@ -63,6 +63,18 @@ enum RowSpec {
     Beats { winner: usize, other: usize },
 }
 
+impl RowSpec {
+    /// Names the constraint among its option's, the same on every path (a maxout option
+    /// keeps fewer rows where two pieces are parallel): 0 for the lower level, 1 for the
+    /// upper, the competing piece for maxout.
+    fn key_index(&self, rank: usize) -> usize {
+        match *self {
+            RowSpec::Level { above, .. } => usize::from(!above),
+            RowSpec::Beats { other, .. } => other % rank,
+        }
+    }
+}
+
 /// How one position's option is decided.
 enum Decision {
     /// The option is the same on the whole region (constant form, stable unit, or bounds
@@ -221,7 +233,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                     .half_spaces_with_slack(d.id, d.option)
                     .unwrap_or_default();
                 self.slack[pos] = slack;
-                for (index, half) in halves.into_iter().enumerate() {
+                for (index, half) in halves {
                     self.push_row(d.id, d.option, index, half)?;
                 }
             }
@@ -560,13 +572,19 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
     /// `None` if it is empty.
     fn half_spaces(&self, id: UnitId, option: usize) -> Option<Vec<HalfSpace>> {
         self.half_spaces_with_slack(id, option)
-            .map(|(halves, _)| halves)
+            .map(|(halves, _)| halves.into_iter().map(|(_, half)| half).collect())
     }
 
-    /// [`Self::half_spaces`] and the largest distance (in margin units) by which the
-    /// rounding of the forms can have moved any of them.
-    fn half_spaces_with_slack(&self, id: UnitId, option: usize) -> Option<(Vec<HalfSpace>, f64)> {
+    /// [`Self::half_spaces`], each with its [`RowSpec::key_index`], and the largest
+    /// distance (in margin units) by which the rounding of the forms can have moved any of
+    /// them.
+    fn half_spaces_with_slack(
+        &self,
+        id: UnitId,
+        option: usize,
+    ) -> Option<(Vec<(usize, HalfSpace)>, f64)> {
         let specs = self.option_rows(id, option)?;
+        let rank = self.activation(id.layer).rank();
         let forms = &self.forms[id.layer];
         let reach = self.domain.reach();
         let mut slack: f64 = 0.0;
@@ -580,7 +598,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
                 }
             };
             slack = slack.max(error / weight);
-            halves.push(half);
+            halves.push((spec.key_index(rank), half));
         }
         Some((halves, slack))
     }
@@ -890,7 +908,7 @@ impl<O: MarginOracle, H: PatternHooks> Dfs<'_, O, H> {
             self.rows[pos] = halves.len();
             self.slack[pos] = slack;
             let new_rows = halves.len();
-            for (index, half) in halves.into_iter().enumerate() {
+            for (index, half) in halves {
                 self.push_row(id, option, index, half)?;
             }
             if option == witnessed && certified {

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use mipbound_formulation::HalfSpace;
 use mipbound_network::UnitId;
 
-/// Which half-space a row of the path is: the unit decided, its option, and the index of
-/// the half-space among the option's.
+/// Which half-space a row of the path is: the unit decided, its option, and which of the
+/// option's half-spaces (see `RowSpec::key_index`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct RowKey {
     pub id: UnitId,
