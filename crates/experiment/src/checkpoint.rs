@@ -352,7 +352,8 @@ impl Checkpoint {
         if self.plan_hash != other.plan_hash || self.subtrees != other.subtrees {
             bail!(
                 "{}: a checkpoint of another plan of this count (plan {}, this run's {}); \
-                 made from another plan file, or the plan step cut the tree differently on this machine",
+                 made from another plan file, or by a build or CPU whose plan step cut the tree \
+                 differently (resume with the same binary, or count from a plan file written once)",
                 path.display(),
                 short(&other.plan_hash),
                 short(&self.plan_hash)
