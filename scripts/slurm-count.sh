@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # One exact count spread over a Slurm cluster: the plan, a job array of shards, a merge.
+# (scripts/slurm-estimate.sh runs this recipe for an estimate's trials; see the end.)
 #
 #   scripts/slurm-count.sh NET SHARDS OUT [COUNT OPTIONS...]
 #   TIME=02:00:00 scripts/slurm-count.sh tests/data/cnn-8x8.onnx 4 runs/cnn
@@ -34,10 +35,22 @@
 #    the total to OUT/merged.json, or names the shards that are missing or unfinished in
 #    OUT/merge.out (exit 2); rerun those tasks with the `rerun` line printed below, then
 #    the merge.
+#
+# Estimates (scripts/slurm-estimate.sh NET SHARDS OUT [ESTIMATE OPTIONS...]): no plan (the
+# trials are fixed by the seed, so bad options show in OUT/task-I.out, not here); task I
+# runs `estimate NET --shard I/SHARDS` with the same checkpoint, signal and requeue steps (a
+# trial cut by the signal runs again on resume), and the merge is `merge --estimate`: the
+# bounds of one run with the same options.
 set -euo pipefail
 
+KIND=${MIPBOUND_KIND:-count}
+case $KIND in
+    count | estimate) ;;
+    *) echo "slurm-count: MIPBOUND_KIND must be count or estimate, got '$KIND'" >&2; exit 2 ;;
+esac
+
 usage() {
-    sed -n '2,37p' "$0" >&2
+    sed -n '2,43p' "$(dirname "$0")/slurm-count.sh" >&2
     exit 2
 }
 [ $# -ge 3 ] || usage
@@ -52,36 +65,39 @@ if [ -z "${MIPBOUND:-}" ]; then
     [ -x "$MIPBOUND" ] || MIPBOUND=$(command -v mipbound || true)
 fi
 [ -n "$MIPBOUND" ] && [ -x "$MIPBOUND" ] ||
-    { echo "slurm-count: no mipbound binary: cargo build --release, or set MIPBOUND" >&2; exit 2; }
+    { echo "slurm-$KIND: no mipbound binary: cargo build --release, or set MIPBOUND" >&2; exit 2; }
 MIPBOUND=$(realpath "$MIPBOUND")
 case $SHARDS in
-    '' | *[!0-9]* | 0) echo "slurm-count: SHARDS must be a positive integer, got '$SHARDS'" >&2; exit 2 ;;
+    '' | *[!0-9]* | 0) echo "slurm-$KIND: SHARDS must be a positive integer, got '$SHARDS'" >&2; exit 2 ;;
 esac
-[ -r "$NET" ] || { echo "slurm-count: cannot read the network $NET" >&2; exit 2; }
-command -v sbatch >/dev/null || { echo "slurm-count: sbatch not found (is Slurm installed?)" >&2; exit 2; }
+[ -r "$NET" ] || { echo "slurm-$KIND: cannot read the network $NET" >&2; exit 2; }
+command -v sbatch >/dev/null || { echo "slurm-$KIND: sbatch not found (is Slurm installed?)" >&2; exit 2; }
 
 mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
 NET=$(realpath "$NET")
-PLAN=$OUT/plan.json
 OPTIONS=""
 [ $# -gt 0 ] && OPTIONS=$(printf ' %q' "$@")
 
-if [ ! -f "$PLAN" ]; then
-    "$MIPBOUND" count "$NET" "$@" --plan "$PLAN"
+if [ "$KIND" = count ]; then
+    PLAN=$OUT/plan.json
+    if [ ! -f "$PLAN" ]; then
+        "$MIPBOUND" count "$NET" "$@" --plan "$PLAN"
+    fi
+    OPTIONS="$OPTIONS --plan $(printf '%q' "$PLAN")"
 fi
 
-# The task runs the count in the background so that the batch shell can take SIGUSR1.
+# The task runs mipbound in the background so that the batch shell can take SIGUSR1.
 TASK=$OUT/task.sh
 cat >"$TASK" <<EOF
 #!/usr/bin/env bash
-# One shard of the count (written by scripts/slurm-count.sh).
+# One shard of the $KIND (written by scripts/slurm-$KIND.sh).
 set -uo pipefail
 I=\${SLURM_ARRAY_TASK_ID:?run as a Slurm array task}
 CHECKPOINT=$OUT/shard-\$I-of-$SHARDS.json
 if [ -f "\$CHECKPOINT" ]; then MODE=--resume; else MODE=--checkpoint; fi
 echo "task \$I (job \$SLURM_JOB_ID, restart \${SLURM_RESTART_COUNT:-0}): \$MODE \$CHECKPOINT"
-"$MIPBOUND" count "$NET"$OPTIONS --plan "$PLAN" --shard "\$I/$SHARDS" \$MODE "\$CHECKPOINT" \\
+"$MIPBOUND" $KIND "$NET"$OPTIONS --shard "\$I/$SHARDS" \$MODE "\$CHECKPOINT" \\
     --threads "\${SLURM_CPUS_PER_TASK:-1}" &
 PID=\$!
 requeue() {
@@ -97,16 +113,16 @@ wait \$PID
 EOF
 chmod +x "$TASK"
 
-ARRAY=$(sbatch --parsable --job-name=mipbound-count --array=0-$((SHARDS - 1)) \
+ARRAY=$(sbatch --parsable --job-name=mipbound-$KIND --array=0-$((SHARDS - 1)) \
     --time="$TIME" --signal=B:USR1@"$SIGNAL_LEAD" --requeue --open-mode=append \
     --output="$OUT/task-%a.out" "$TASK")
 ARRAY=${ARRAY%%;*}
 MERGE=$(sbatch --parsable --job-name=mipbound-merge --dependency=afterany:"$ARRAY" \
     --output="$OUT/merge.out" \
-    --wrap="$(printf '%q' "$MIPBOUND") merge --count --json $(printf '%q' "$OUT")/shard-*-of-$SHARDS.json > $(printf '%q' "$OUT/merged.json")")
+    --wrap="$(printf '%q' "$MIPBOUND") merge --$KIND --json $(printf '%q' "$OUT")/shard-*-of-$SHARDS.json > $(printf '%q' "$OUT/merged.json")")
 MERGE=${MERGE%%;*}
 
-echo "plan    $PLAN"
+[ "$KIND" = count ] && echo "plan    $PLAN"
 echo "array   job $ARRAY: $SHARDS tasks, time limit $TIME each; reports in $OUT/task-*.out"
 echo "merge   job $MERGE after the array (afterany): $OUT/merged.json, messages in $OUT/merge.out"
 echo "rerun   sbatch --array=I --time=$TIME --signal=B:USR1@$SIGNAL_LEAD --requeue --open-mode=append --output=$OUT/task-%a.out $TASK"
