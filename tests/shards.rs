@@ -134,6 +134,14 @@ fn merge_reports_missing_shards_and_refuses_other_counts() {
         count_job(&problem, settings, &run, None, &job).map(|_| path)
     };
     let a = shard(0, &settings).unwrap();
+    // A new run refuses an existing checkpoint, under its lock, in the library itself.
+    let before = std::fs::read(&a).unwrap();
+    let err = format!("{:#}", shard(0, &settings).unwrap_err());
+    assert!(
+        err.contains("the file exists; continue it with --resume"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&a).unwrap(), before);
     let c = shard(2, &settings).unwrap();
     let err = format!("{:#}", merge_counts(&[a.clone(), c.clone()]).unwrap_err());
     assert_eq!(err, "no total: shard 1/3 missing", "{err}");
@@ -144,6 +152,16 @@ fn merge_reports_missing_shards_and_refuses_other_counts() {
     let owned = partial.owned();
     let partial_path = dir.path().join("partial.json");
     std::fs::write(&partial_path, serde_json::to_vec(&partial).unwrap()).unwrap();
+    // A shard of another count (other seed) is refused, naming its file.
+    let other = CountSettings {
+        seed: 9,
+        ..CountSettings::default()
+    };
+    let err = format!("{:#}", shard(1, &other).unwrap_err());
+    assert!(
+        err.contains("plan.json: a plan of a different count (its seed differs)"),
+        "{err}"
+    );
     let b = shard(1, &settings).unwrap();
     let err = format!(
         "{:#}",
@@ -154,16 +172,6 @@ fn merge_reports_missing_shards_and_refuses_other_counts() {
             "no total: shard 2/3 unfinished ({} of {owned} subtrees",
             owned - 1
         )),
-        "{err}"
-    );
-    // A shard of another count (other seed) is refused, naming its file.
-    let other = CountSettings {
-        seed: 9,
-        ..CountSettings::default()
-    };
-    let err = format!("{:#}", shard(1, &other).unwrap_err());
-    assert!(
-        err.contains("plan.json: a plan of a different count (its seed differs)"),
         "{err}"
     );
     let mut foreign = Checkpoint::read(&b).unwrap();

@@ -229,6 +229,15 @@ fn an_interrupted_estimate_resumes_to_the_same_bounds() {
         file.done.len()
     );
     assert!(file.done.iter().all(|t| t.report.status == "complete"));
+    let err = estimate_job(&problem, &settings, &Run::quiet(2, &never), &job).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("the file exists; continue it with --resume"),
+        "{err:#}"
+    );
+    assert_eq!(
+        TrialCheckpoint::read(&path).unwrap().done.len(),
+        file.done.len()
+    );
     let resumed = estimate_job(
         &problem,
         &settings,

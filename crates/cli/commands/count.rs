@@ -48,12 +48,6 @@ pub fn run(args: CountArgs) -> Result<ExitCode> {
         if let Some(plan) = &args.plan {
             refuse_overwrite("--checkpoint", path, &[plan])?;
         }
-        if path.exists() {
-            bail!(
-                "--checkpoint {}: the file exists; continue it with --resume {0}, or remove it",
-                path.display()
-            );
-        }
     }
     if let Some(plan) = &args.plan {
         refuse_overwrite("--plan", plan, &inputs)?;

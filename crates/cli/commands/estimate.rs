@@ -29,12 +29,6 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode> {
     }
     if let Some(path) = &args.checkpoint {
         refuse_overwrite("--checkpoint", path, &inputs)?;
-        if path.exists() {
-            bail!(
-                "--checkpoint {}: the file exists; continue it with --resume {0}, or remove it",
-                path.display()
-            );
-        }
     }
     if let (Some(csv), Some(checkpoint)) =
         (&args.csv, args.checkpoint.as_ref().or(args.resume.as_ref()))

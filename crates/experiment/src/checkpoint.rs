@@ -558,6 +558,20 @@ impl WriterLock {
         remove_stale_temporaries(path, &name);
         Ok(Self { _file: Some(file) })
     }
+
+    /// Takes the lock of the checkpoint `path` for a new run (the file must not exist) or
+    /// for a resumed one. Checked under the lock, so that a run that wrote the file just
+    /// before cannot lose it to a new run started at the same moment.
+    pub fn acquire_for(path: &Path, resume: bool) -> Result<Self> {
+        let lock = Self::acquire(path)?;
+        if !resume && path.exists() {
+            bail!(
+                "--checkpoint {}: the file exists; continue it with --resume {0}, or remove it",
+                path.display()
+            );
+        }
+        Ok(lock)
+    }
 }
 
 /// Removes `.NAME.tmp-*` beside `path`: with the writer lock held, any such file is a

@@ -248,7 +248,10 @@ pub fn count_job(
     if job.resume && job.checkpoint.is_none() {
         bail!("resuming needs a checkpoint file");
     }
-    let mut lock = job.checkpoint.map(WriterLock::acquire).transpose()?;
+    let mut lock = job
+        .checkpoint
+        .map(|path| WriterLock::acquire_for(path, job.resume))
+        .transpose()?;
     let started = Instant::now();
     let net = problem.network();
     let limits = Limits::time_limit(settings.time_limit).with_interrupt(run.cancel.flag());

@@ -234,7 +234,7 @@ pub fn estimate_job(
             "--exact cannot be used with --shard: count exactly with `count --plan FILE --shard I/N`"
         );
     }
-    let lock = WriterLock::acquire(path)?;
+    let lock = WriterLock::acquire_for(path, job.resume)?;
     let fingerprint = TrialFingerprint::of(problem, settings, &plan);
     let mut state = TrialCheckpoint {
         format: TRIAL_CHECKPOINT_FORMAT.into(),
