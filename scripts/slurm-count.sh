@@ -94,10 +94,10 @@ cat >"$TASK" <<EOF
 # One shard of the $KIND (written by scripts/slurm-$KIND.sh).
 set -uo pipefail
 I=\${SLURM_ARRAY_TASK_ID:?run as a Slurm array task}
-CHECKPOINT=$OUT/shard-\$I-of-$SHARDS.json
+CHECKPOINT=$(printf '%q' "$OUT")/shard-\$I-of-$SHARDS.json
 if [ -f "\$CHECKPOINT" ]; then MODE=--resume; else MODE=--checkpoint; fi
 echo "task \$I (job \$SLURM_JOB_ID, restart \${SLURM_RESTART_COUNT:-0}): \$MODE \$CHECKPOINT"
-"$MIPBOUND" $KIND "$NET"$OPTIONS --shard "\$I/$SHARDS" \$MODE "\$CHECKPOINT" \\
+$(printf '%q' "$MIPBOUND") $KIND $(printf '%q' "$NET")$OPTIONS --shard "\$I/$SHARDS" \$MODE "\$CHECKPOINT" \\
     --threads "\${SLURM_CPUS_PER_TASK:-1}" &
 PID=\$!
 requeue() {

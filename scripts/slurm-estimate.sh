@@ -5,4 +5,4 @@
 #
 #   scripts/slurm-estimate.sh NET SHARDS OUT [ESTIMATE OPTIONS...]
 #   TIME=04:00:00 scripts/slurm-estimate.sh net.onnx 8 runs/est --trials 200 --xor 3,4
-exec env MIPBOUND_KIND=estimate "$(dirname "$0")/slurm-count.sh" "$@"
+exec env MIPBOUND_KIND=estimate bash "$(dirname "$0")/slurm-count.sh" "$@"

@@ -127,6 +127,52 @@ fn skipped_lps_change_no_count_for_any_activation() {
     }
 }
 
+/// Maxout pieces that are parallel on some regions only: piece 1 of each second-layer unit
+/// is piece 0 with other weights on three first-layer units, so where those are inactive
+/// the two pieces are parallel and the option keeps fewer rows. The reused duals name rows
+/// by competing piece, so they stay right across such paths; the count equals the polygon
+/// oracle's while they fire.
+#[test]
+fn maxout_pieces_parallel_on_some_regions_count_exactly() {
+    let (mut walked, mut proven) = (0, 0);
+    for seed in 0..3u64 {
+        let relu = random_net(2, &[8], &Activation::Relu, 0.5, 4300 + seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(4400 + seed);
+        let (units, rank) = (4, 3);
+        let mut weights = Array2::<f64>::zeros((units * rank, 8));
+        for u in 0..units {
+            for j in 0..8 {
+                let w: f64 = rng.random_range(-1.0..1.0);
+                weights[[u * rank, j]] = w;
+                weights[[u * rank + 1, j]] = if j < 3 {
+                    rng.random_range(-1.0..1.0)
+                } else {
+                    w
+                };
+                weights[[u * rank + 2, j]] = rng.random_range(-1.0..1.0);
+            }
+        }
+        let bias = Array1::from_shape_fn(units * rank, |_| rng.random_range(-0.5..0.5));
+        let maxout = Layer::new(weights, bias, Activation::Maxout { rank });
+        let net = Network::new(2, vec![relu.layers()[0].clone(), maxout]).unwrap();
+        let domain = Domain::uniform(2, -2.0, 2.0).unwrap();
+        let out =
+            count_regions(&net, &domain, SearchSettings::default(), &Limits::default()).unwrap();
+        assert!(out.is_exact(), "seed {seed}");
+        assert_eq!(
+            out.stats.regions as usize,
+            count_2d(&net, -2.0, 2.0),
+            "seed {seed}"
+        );
+        walked += out.stats.walked_witnesses;
+        proven += out.stats.proven_empty;
+    }
+    assert!(
+        walked > 10 && proven > 3,
+        "walked {walked}, proven {proven}"
+    );
+}
+
 #[test]
 fn two_dimensional_counts_equal_polygon_counts_for_every_activation() {
     let cases: &[&[usize]] = &[&[5], &[4, 4], &[3, 3, 3]];

@@ -358,10 +358,12 @@ fn resumes_after_sigkill_give_the_identical_count() {
         "{err}"
     );
     let out = mipbound(&["count", net, "--checkpoint", ckpt_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        stderr(&out).contains("the file exists; continue it with --resume"),
-        "{}",
-        stderr(&out)
+        err.contains("ckpt.json: the file exists; continue it with --resume"),
+        "{err}"
     );
 }
 

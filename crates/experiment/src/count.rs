@@ -225,7 +225,8 @@ pub struct CountJob<'a> {
     pub shard: Option<Shard>,
     /// Record finished subtrees in this file (see [`crate::checkpoint`]).
     pub checkpoint: Option<&'a Path>,
-    /// Continue from the checkpoint file instead of starting it afresh.
+    /// Continue from the checkpoint file instead of starting it afresh (a new run refuses
+    /// an existing file).
     pub resume: bool,
 }
 

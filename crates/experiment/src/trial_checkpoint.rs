@@ -204,7 +204,8 @@ pub struct EstimateJob<'a> {
     pub shard: Option<Shard>,
     /// Record the trials that end in this file.
     pub checkpoint: Option<&'a Path>,
-    /// Continue from the checkpoint file instead of starting it afresh.
+    /// Continue from the checkpoint file instead of starting it afresh (a new run refuses
+    /// an existing file).
     pub resume: bool,
 }
 

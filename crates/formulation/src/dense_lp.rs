@@ -701,14 +701,16 @@ impl DenseMarginOracle {
                     + steps.iter().map(|&(j, step)| row[j] * step).sum::<f64>()
             })
             .fold(f64::INFINITY, f64::min);
-        if estimate <= need {
+        if estimate.is_nan() || estimate <= need {
             return None;
         }
         let w = self.solution(vb);
         (w.margin > need).then_some(w)
     }
 
-    /// Reads the point from the basis values and recomputes its margin exactly.
+    /// Reads the point from the basis values and recomputes its margin exactly (NaN if a
+    /// coordinate or a row's value is not a number: the search then decides the region
+    /// exactly instead of trusting the other rows).
     fn solution(&self, vb: &[f64]) -> Witness {
         let mut point: Vec<f64> = (0..self.n)
             .map(|j| match self.state[j] {
@@ -717,6 +719,12 @@ impl DenseMarginOracle {
             })
             .collect();
         self.domain.clamp(&mut point);
+        if !point.iter().all(|x| x.is_finite()) {
+            return Witness {
+                point,
+                margin: f64::NAN,
+            };
+        }
         let margin = (self.permanent..self.m())
             .map(|i| {
                 self.row(i)
@@ -726,7 +734,13 @@ impl DenseMarginOracle {
                     .sum::<f64>()
                     + self.offsets[i]
             })
-            .fold(self.scale, f64::min);
+            .fold(self.scale, |m, v| {
+                if m.is_nan() || v.is_nan() {
+                    f64::NAN
+                } else {
+                    m.min(v)
+                }
+            });
         Witness { point, margin }
     }
 
@@ -932,6 +946,33 @@ mod tests {
             oracle.pop().unwrap();
             oracle.pop().unwrap();
             assert_eq!(oracle.depth(), 0);
+        }
+    }
+
+    /// A row that is not a number (an overflowed form) makes the margin NaN, whether the
+    /// solve runs to the optimum or stops early, so that no verdict trusts the other rows.
+    #[test]
+    fn a_row_that_is_not_a_number_is_never_trusted() {
+        let domain = Domain::unit_box(2);
+        for early in [false, true] {
+            let mut lp = DenseMarginOracle::new(&domain, 0);
+            lp.push(&HalfSpace::new([1.0, 0.0], -0.25, true)).unwrap();
+            lp.push(&HalfSpace {
+                normal: vec![0.0, 1.0],
+                offset: f64::NAN,
+            })
+            .unwrap();
+            lp.push(&HalfSpace::new([0.0, 1.0], -0.25, true)).unwrap();
+            let w = if early {
+                lp.solve_above(1e-7)
+            } else {
+                lp.solve()
+            }
+            .unwrap();
+            assert!(
+                w.margin.is_nan() || w.margin <= 1e-7,
+                "early {early}: {w:?}"
+            );
         }
     }
 
