@@ -608,10 +608,7 @@ fn write_bytes(path: &Path, bytes: &[u8], pause_ms: u64) -> Result<()> {
 
 /// Checks that `shards` (one per file, read from `paths`; `None` is the whole, shard 0/1)
 /// are shards of one N, each at most once; returns N and, for each shard, its file.
-pub(crate) fn shard_slots(
-    shards: &[Option<Shard>],
-    paths: &[PathBuf],
-) -> Result<(usize, Vec<Option<usize>>)> {
+fn shard_slots(shards: &[Option<Shard>], paths: &[PathBuf]) -> Result<(usize, Vec<Option<usize>>)> {
     let whole = Shard { index: 0, count: 1 };
     let count = shards.first().copied().flatten().unwrap_or(whole).count;
     let mut by_shard: Vec<Option<usize>> = vec![None; count];
@@ -637,6 +634,105 @@ pub(crate) fn shard_slots(
     }
     Ok((count, by_shard))
 }
+
+/// A shard file of a count or of an estimate, as a merge sees it.
+pub(crate) trait ShardFile {
+    /// The shard the file holds (`None`: the whole run).
+    fn shard(&self) -> Option<Shard>;
+    /// Units (subtrees or trials) done.
+    fn done_len(&self) -> usize;
+    /// Units the shard owns.
+    fn owned_len(&self) -> usize;
+    /// Whether every owned unit is done.
+    fn is_complete(&self) -> bool;
+}
+
+/// The shard files of one run, read and slotted: `files[k]` was read from `paths[k]`, and
+/// `by_shard[i]` is the file of shard `i` of N.
+pub(crate) struct ShardFiles<F> {
+    pub files: Vec<F>,
+    pub by_shard: Vec<Option<usize>>,
+}
+
+/// Reads the shard files `paths`, refuses any file that `same_run` rejects against the
+/// first, and slots them by shard (each shard at most once).
+pub(crate) fn read_shard_files<F: ShardFile>(
+    paths: &[PathBuf],
+    read: impl Fn(&Path) -> Result<F>,
+    same_run: impl Fn(&F, &F, &Path) -> Result<()>,
+) -> Result<ShardFiles<F>> {
+    if paths.is_empty() {
+        bail!("no shard files to merge");
+    }
+    let files = paths.iter().map(|p| read(p)).collect::<Result<Vec<_>>>()?;
+    for (file, path) in files.iter().zip(paths) {
+        same_run(&files[0], file, path)?;
+    }
+    let shards: Vec<Option<Shard>> = files.iter().map(ShardFile::shard).collect();
+    let (_, by_shard) = shard_slots(&shards, paths)?;
+    Ok(ShardFiles { files, by_shard })
+}
+
+impl<F: ShardFile> ShardFiles<F> {
+    /// N.
+    pub fn count(&self) -> usize {
+        self.by_shard.len()
+    }
+
+    /// The files in shard order.
+    pub fn in_shard_order(&self) -> impl Iterator<Item = (usize, &F)> {
+        self.by_shard.iter().flatten().map(|&k| (k, &self.files[k]))
+    }
+
+    /// Refuses a merge with shards missing or unfinished, naming them all in shard order
+    /// (`units`: "subtrees" or "trials"; `no_result`: what the merge then cannot give).
+    pub fn require_all(&self, paths: &[PathBuf], units: &str, no_result: &str) -> Result<()> {
+        let count = self.count();
+        let problems: Vec<String> = self
+            .by_shard
+            .iter()
+            .enumerate()
+            .filter_map(|(index, slot)| match *slot {
+                None => Some(format!("shard {index}/{count} missing")),
+                Some(k) if !self.files[k].is_complete() => Some(format!(
+                    "shard {index}/{count} unfinished ({} of {} {units}, {})",
+                    self.files[k].done_len(),
+                    self.files[k].owned_len(),
+                    paths[k].display()
+                )),
+                Some(_) => None,
+            })
+            .collect();
+        if !problems.is_empty() {
+            bail!("{no_result}: {}", problems.join("; "));
+        }
+        Ok(())
+    }
+}
+
+/// Implements [`ShardFile`] for a checkpoint type with `shard`, `done` and `complete` fields
+/// and an `owned()` method.
+macro_rules! impl_shard_file {
+    ($file:ty) => {
+        impl $crate::checkpoint::ShardFile for $file {
+            fn shard(&self) -> Option<$crate::shard::Shard> {
+                self.shard
+            }
+            fn done_len(&self) -> usize {
+                self.done.len()
+            }
+            fn owned_len(&self) -> usize {
+                self.owned()
+            }
+            fn is_complete(&self) -> bool {
+                self.complete
+            }
+        }
+    };
+}
+pub(crate) use impl_shard_file;
+
+impl_shard_file!(Checkpoint);
 
 /// The sum of the shards of one count.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -667,15 +763,7 @@ pub struct MergedCount {
 /// files for one shard, and a subtree covered twice; when shards are missing or
 /// unfinished, the error names them instead of giving a total.
 pub fn merge_counts(paths: &[PathBuf]) -> Result<MergedCount> {
-    let Some(first_path) = paths.first() else {
-        bail!("no shard files to merge");
-    };
-    let files = paths
-        .iter()
-        .map(|p| Checkpoint::read(p))
-        .collect::<Result<Vec<_>>>()?;
-    let first = &files[0];
-    for (file, path) in files.iter().zip(paths) {
+    let set = read_shard_files(paths, Checkpoint::read, |first, file, path| {
         first
             .fingerprint
             .require(&file.fingerprint, path, "shard")?;
@@ -683,45 +771,29 @@ pub fn merge_counts(paths: &[PathBuf]) -> Result<MergedCount> {
             bail!(
                 "{}: a shard of another plan than {}",
                 path.display(),
-                first_path.display()
+                paths[0].display()
             );
         }
-    }
-    let shards: Vec<Option<Shard>> = files.iter().map(|f| f.shard).collect();
-    let (count, by_shard) = shard_slots(&shards, paths)?;
+        Ok(())
+    })?;
+    let (files, count) = (&set.files, set.count());
+    let first = &files[0];
     let mut covered = vec![false; first.subtrees];
-    let mut problems = Vec::new();
-    for (index, slot) in by_shard.iter().enumerate() {
-        match slot {
-            None => problems.push(format!("shard {index}/{count} missing")),
-            Some(k) => {
-                let file = &files[*k];
-                for r in &file.done {
-                    if std::mem::replace(&mut covered[r.index], true) {
-                        bail!(
-                            "{}: subtree {} is covered twice",
-                            paths[*k].display(),
-                            r.index
-                        );
-                    }
-                }
-                if !file.complete {
-                    problems.push(format!(
-                        "shard {index}/{count} unfinished ({} of {} subtrees, {})",
-                        file.done.len(),
-                        file.owned(),
-                        paths[*k].display()
-                    ));
-                }
+    for (k, file) in set.in_shard_order() {
+        for r in &file.done {
+            if std::mem::replace(&mut covered[r.index], true) {
+                bail!(
+                    "{}: subtree {} is covered twice",
+                    paths[k].display(),
+                    r.index
+                );
             }
         }
     }
-    if !problems.is_empty() {
-        bail!("no total: {}", problems.join("; "));
-    }
+    set.require_all(paths, "subtrees", "no total")?;
     let mut stats = first.top;
     let mut cpu_seconds = 0.0;
-    for file in &files {
+    for file in files {
         for r in &file.done {
             stats.add(&r.stats);
             cpu_seconds += r.seconds;

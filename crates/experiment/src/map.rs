@@ -3,7 +3,7 @@
 //! A region's polygon is the domain polygon (the box, cut by the domain's constraints) cut by
 //! the closed half-planes of the region's pieces: with the activations of the earlier layers
 //! fixed, each pre-activation is an affine function of the input
-//! ([`mipbound_formulation::affine::LayerForms`]), so a scalar unit's piece `e_i < z <=
+//! ([`mipbound_formulation::LayerForms`]), so a scalar unit's piece `e_i < z <=
 //! e_{i+1}` gives up to two half-planes and a maxout unit's winner `w` gives `z_w >= z_j` for
 //! every other row `j`. Constant units give none. The regions come from the exact search
 //! ([`crate::regions::RegionStream`]), so the polygons tile the domain.

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::VERSION;
 use crate::checkpoint::{
-    Fingerprint, Recorder, WriterLock, describe_shard, read_json, refuse_differences, shard_slots,
+    Fingerprint, Recorder, WriterLock, describe_shard, impl_shard_file, read_json,
+    read_shard_files, refuse_differences,
 };
 use crate::count::CountSettings;
 use crate::estimate::{
@@ -282,26 +283,18 @@ pub fn estimate_job(
     Ok(result)
 }
 
+impl_shard_file!(TrialCheckpoint);
+
 /// Reads the bounds off the union of the trial levels of all the shards of one estimate:
 /// the levels and bounds of the single run. Refuses files of different estimates, two files
 /// for one shard and a trial covered twice; when shards are missing or unfinished, the
 /// error names them instead of giving bounds.
 pub fn merge_trials(paths: &[PathBuf]) -> Result<EstimateResult> {
-    if paths.is_empty() {
-        bail!("no shard files to merge");
-    }
-    let files = paths
-        .iter()
-        .map(|p| TrialCheckpoint::read(p))
-        .collect::<Result<Vec<_>>>()?;
+    let set = read_shard_files(paths, TrialCheckpoint::read, |first, file, path| {
+        first.fingerprint.require(&file.fingerprint, path, "shard")
+    })?;
+    let (files, count) = (&set.files, set.count());
     let first = &files[0];
-    for (file, path) in files.iter().zip(paths) {
-        first
-            .fingerprint
-            .require(&file.fingerprint, path, "shard")?;
-    }
-    let shards: Vec<Option<Shard>> = files.iter().map(|f| f.shard).collect();
-    let (count, by_shard) = shard_slots(&shards, paths)?;
     let f = &first.fingerprint;
     let widths = f
         .widths
@@ -310,13 +303,7 @@ pub fn merge_trials(paths: &[PathBuf]) -> Result<EstimateResult> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!("{}: {e}", paths[0].display()))?;
     let mut results: Vec<Vec<Option<TrialReport>>> = vec![vec![None; f.trials]; widths.len()];
-    let mut problems = Vec::new();
-    for (index, slot) in by_shard.iter().enumerate() {
-        let Some(k) = slot else {
-            problems.push(format!("shard {index}/{count} missing"));
-            continue;
-        };
-        let file = &files[*k];
+    for (k, file) in set.in_shard_order() {
         for r in &file.done {
             if results[r.width][r.report.trial]
                 .replace(r.report.clone())
@@ -324,24 +311,14 @@ pub fn merge_trials(paths: &[PathBuf]) -> Result<EstimateResult> {
             {
                 bail!(
                     "{}: trial {} of width {} is covered twice",
-                    paths[*k].display(),
+                    paths[k].display(),
                     r.report.trial,
                     f.widths[r.width]
                 );
             }
         }
-        if !file.complete {
-            problems.push(format!(
-                "shard {index}/{count} unfinished ({} of {} trials, {})",
-                file.done.len(),
-                file.owned(),
-                paths[*k].display()
-            ));
-        }
     }
-    if !problems.is_empty() {
-        bail!("no bounds: {}", problems.join("; "));
-    }
+    set.require_all(paths, "trials", "no bounds")?;
     let plan = f.plan();
     let seconds = results.iter().flatten().flatten().map(|t| t.seconds).sum();
     let widths: Vec<_> = widths
