@@ -212,6 +212,14 @@ impl DenseMarginOracle {
         &self.rows[i * self.n..(i + 1) * self.n]
     }
 
+    /// Value of variable `j` at the current basis, whose basic values are `vb`.
+    fn value(&self, vb: &[f64], j: usize) -> f64 {
+        match self.state[j] {
+            VarState::Basic(pos) => vb[pos],
+            _ => self.bound_value(j),
+        }
+    }
+
     /// Value of a nonbasic variable.
     fn bound_value(&self, j: usize) -> f64 {
         match self.state[j] {
@@ -495,11 +503,9 @@ impl DenseMarginOracle {
             })
             .collect();
         let mut candidates: Vec<(f64, usize)> = Vec::with_capacity(n + 1 + m);
+        let mut steps: Vec<(usize, f64)> = Vec::with_capacity(m);
         for _ in 0..max_iterations {
-            let t_now = match self.state[t] {
-                VarState::Basic(pos) => vb[pos],
-                _ => self.bound_value(t),
-            };
+            let t_now = self.value(&vb, t);
             if t_now < stop_below {
                 return Some(Witness {
                     point: self.domain.center(),
@@ -507,7 +513,7 @@ impl DenseMarginOracle {
                 });
             }
             if t_now > accept_above
-                && let Some(w) = self.good_enough(&vb, t_now, accept_above)
+                && let Some(w) = self.good_enough(&vb, t_now, accept_above, &mut steps)
             {
                 return Some(w);
             }
@@ -671,33 +677,32 @@ impl DenseMarginOracle {
     /// optimum. Row `i`'s value is `t + s_i` before the clamping, so the estimate costs
     /// `O(m k)` for `k` clamped columns; the margin of an accepted point is recomputed at
     /// the point, as at the optimum. Domains with constraints are left to the optimum:
-    /// their rows have no margin to estimate.
-    fn good_enough(&self, vb: &[f64], t_now: f64, accept_above: f64) -> Option<Witness> {
+    /// their rows have no margin to estimate. `steps` is scratch space, kept by the caller
+    /// across pivots.
+    fn good_enough(
+        &self,
+        vb: &[f64],
+        t_now: f64,
+        accept_above: f64,
+        steps: &mut Vec<(usize, f64)>,
+    ) -> Option<Witness> {
         if self.permanent > 0 {
             return None;
         }
-        let value = |j: usize| match self.state[j] {
-            VarState::Basic(pos) => vb[pos],
-            _ => self.bound_value(j),
-        };
         let need = (ACCEPT_FRACTION * t_now).max(accept_above);
         // Row i's value is t + s_i; clamping the basic x into the box then moves it by
         // the row's product with the clamping steps.
-        let steps: Vec<(usize, f64)> = self
-            .basic
-            .iter()
-            .filter(|&&j| j < self.n)
-            .filter_map(|&j| {
-                let v = value(j);
-                let step = v.clamp(self.lower[j], self.upper[j]) - v;
-                (step != 0.0).then_some((j, step))
-            })
-            .collect();
+        steps.clear();
+        steps.extend(self.basic.iter().filter(|&&j| j < self.n).filter_map(|&j| {
+            let v = self.value(vb, j);
+            let step = v.clamp(self.lower[j], self.upper[j]) - v;
+            (step != 0.0).then_some((j, step))
+        }));
         let estimate = (0..self.m())
             .map(|i| {
                 let row = self.row(i);
                 t_now
-                    + value(self.slack(i))
+                    + self.value(vb, self.slack(i))
                     + steps.iter().map(|&(j, step)| row[j] * step).sum::<f64>()
             })
             .fold(f64::INFINITY, f64::min);
@@ -712,12 +717,7 @@ impl DenseMarginOracle {
     /// coordinate or a row's value is not a number: the search then decides the region
     /// exactly instead of trusting the other rows).
     fn solution(&self, vb: &[f64]) -> Witness {
-        let mut point: Vec<f64> = (0..self.n)
-            .map(|j| match self.state[j] {
-                VarState::Basic(pos) => vb[pos],
-                _ => self.bound_value(j),
-            })
-            .collect();
+        let mut point: Vec<f64> = (0..self.n).map(|j| self.value(vb, j)).collect();
         self.domain.clamp(&mut point);
         if !point.iter().all(|x| x.is_finite()) {
             return Witness {
