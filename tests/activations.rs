@@ -17,7 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
-use crate::exact::{exact, skipped_lps_of_exact_2d_count};
+use crate::exact::{exact, skipped_lps_of_exact_2d_counts};
 use crate::oracle::{count_1d, count_2d, count_grid_2d, solve};
 
 /// The activations under test, by name.
@@ -106,13 +106,12 @@ fn one_dimensional_counts_equal_breakpoint_counts_for_every_activation() {
 #[test]
 fn skipped_lps_change_no_count_for_any_activation() {
     for (name, activation) in kinds() {
-        let (mut walked, mut proven) = (0, 0);
-        for (i, widths) in [[8usize, 6], [5, 5]].iter().enumerate() {
-            let net = random_net(2, widths, &activation, 0.5, 4200 + i as u64);
-            let (w, p) = skipped_lps_of_exact_2d_count(&net, &format!("{name} {widths:?}"));
-            walked += w;
-            proven += p;
-        }
+        let cases = [[8usize, 6], [5, 5]];
+        let (walked, proven) =
+            skipped_lps_of_exact_2d_counts(cases.iter().enumerate().map(|(i, widths)| {
+                let net = random_net(2, widths, &activation, 0.5, 4200 + i as u64);
+                (net, format!("{name} {widths:?}"))
+            }));
         assert!(
             walked > 20 && proven > 5,
             "{name}: walked {walked}, proven {proven}"
@@ -127,8 +126,7 @@ fn skipped_lps_change_no_count_for_any_activation() {
 /// oracle's while they fire.
 #[test]
 fn maxout_pieces_parallel_on_some_regions_count_exactly() {
-    let (mut walked, mut proven) = (0, 0);
-    for seed in 0..3u64 {
+    let nets = (0..3u64).map(|seed| {
         let relu = random_net(2, &[8], &Activation::Relu, 0.5, 4300 + seed);
         let mut rng = ChaCha8Rng::seed_from_u64(4400 + seed);
         let (units, rank) = (4, 3);
@@ -148,10 +146,9 @@ fn maxout_pieces_parallel_on_some_regions_count_exactly() {
         let bias = Array1::from_shape_fn(units * rank, |_| rng.random_range(-0.5..0.5));
         let maxout = Layer::new(weights, bias, Activation::Maxout { rank });
         let net = Network::new(2, vec![relu.layers()[0].clone(), maxout]).unwrap();
-        let (w, p) = skipped_lps_of_exact_2d_count(&net, &format!("seed {seed}"));
-        walked += w;
-        proven += p;
-    }
+        (net, format!("seed {seed}"))
+    });
+    let (walked, proven) = skipped_lps_of_exact_2d_counts(nets);
     assert!(
         walked > 10 && proven > 3,
         "walked {walked}, proven {proven}"
